@@ -1,0 +1,292 @@
+package org.fusedbert.api;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Every operation the BERT model needs, forward and backward, on tensors in one backend's memory.
+ *
+ * <p>Conventions shared by all operations:
+ * <ul>
+ *   <li>Tensors are row-major and contiguous; {@code [N, H]} means N rows of H elements. A
+ *       {@code [B, L, H]} tensor may be passed where {@code [B*L, H]} rows are expected, and back.</li>
+ *   <li>Outputs are passed in, preallocated, so a training step allocates nothing. Activation
+ *       gradients are <b>overwritten</b>; parameter gradients (weights, biases, tables, gamma, beta)
+ *       are <b>accumulated</b> ({@code +=}), so one {@link #fill} zeroes them once per step.</li>
+ *   <li>Every operation checks shapes, dtypes and index ranges before it touches memory and throws
+ *       {@link IllegalArgumentException} naming the operation, the argument, what was expected and
+ *       what was found. Index checks on values that live in device memory (token ids, labels) are
+ *       done by the CPU backend always and by devices where the values are host-visible.</li>
+ *   <li>Operations may run asynchronously (devices); reading a tensor to the host waits.</li>
+ * </ul>
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name for messages: {@code cpu}, {@code sim}, {@code cuda}, {@code jcuda}. */
+    String name();
+
+    // ------------------------------------------------------------------ memory
+
+    /** A new zero-filled tensor that owns its memory. */
+    Tensor allocate(DType dtype, int... shape);
+
+    /** Copies {@code count} elements of {@code dtype} from host memory into {@code dst}. */
+    void upload(MemorySegment src, DType dtype, long count, Tensor dst);
+
+    /** Copies all of {@code src} into host memory {@code dst} (waits for pending work). */
+    void download(Tensor src, MemorySegment dst);
+
+    /** Sets every element to {@code value} (converted to the tensor's dtype). */
+    void fill(Tensor t, double value);
+
+    /** {@code dst = src} (same dtype and element count). */
+    void copy(Tensor src, Tensor dst);
+
+    /** {@code counter[0] += 1} for a one-element int32 tensor (step counters live in backend memory). */
+    void increment(Tensor counter);
+
+    /** Waits until all work issued so far has finished. */
+    void synchronize();
+
+    /** Frees backend-wide resources (not tensors the caller still owns). */
+    @Override
+    void close();
+
+    // ------------------------------------------------------------------ embeddings
+
+    /**
+     * {@code out[b, l, :] = tokenTable[ids[b, l], :] + positionTable[l, :]}.
+     *
+     * @param ids           int32 [B, L], each in [0, V)
+     * @param tokenTable    float32 [V, H]
+     * @param positionTable float32 [Lmax, H] with Lmax &gt;= L
+     * @param out           float32 [B, L, H]
+     */
+    void embeddingForward(Tensor ids, Tensor tokenTable, Tensor positionTable, Tensor out);
+
+    /**
+     * Scatter-adds {@code dOut} into the table gradients: {@code dTokenTable[ids[b,l]] += dOut[b,l]},
+     * {@code dPositionTable[l] += dOut[b,l]}. Deterministic (a fixed summation order).
+     *
+     * @param ids            int32 [B, L]
+     * @param dOut           float32 [B, L, H]
+     * @param dTokenTable    float32 [V, H], accumulated
+     * @param dPositionTable float32 [Lmax, H], accumulated
+     */
+    void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTokenTable, Tensor dPositionTable);
+
+    // ------------------------------------------------------------------ dense layers
+
+    /**
+     * {@code c = act(op(a) . op(b) + bias + (accumulate ? c : 0))} where {@code op} transposes a
+     * 2-D operand when asked. With {@code op(a)} [M, K] and {@code op(b)} [K, N], {@code c} is [M, N].
+     *
+     * @param a          float32 [M, K], or [K, M] when {@code transposeA}
+     * @param b          float32 [K, N], or [N, K] when {@code transposeB}
+     * @param bias       float32 [N] added to every row, or {@code null}
+     * @param activation applied last
+     * @param accumulate add the product into {@code c} instead of overwriting it
+     * @param c          float32 [M, N]
+     */
+    void matmul(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor bias,
+                Activation activation, boolean accumulate, Tensor c);
+
+    /** {@code c = a . b}. */
+    default void matmul(Tensor a, Tensor b, Tensor c) {
+        matmul(a, false, b, false, null, Activation.NONE, false, c);
+    }
+
+    /** {@code out = act(x + bias)} per row; {@code out} may be {@code x}. x, out: [M, N]; bias: [N]. */
+    void biasActivation(Tensor x, Tensor bias, Activation activation, Tensor out);
+
+    /** {@code dx = dy * (y > 0)}: the gradient through a ReLU whose output was {@code y}. {@code dx} may be {@code dy}. */
+    void reluBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /** {@code dBias (+)= sum over rows of dy}. dy: [M, N]; dBias: [N]. */
+    void biasGradient(Tensor dy, Tensor dBias, boolean accumulate);
+
+    /**
+     * Gradients of {@code y = x . w + b} (no activation; apply {@link #reluBackward} to {@code dy}
+     * first for a ReLU layer): {@code dx (+)= dy . w^T}, {@code dw += x^T . dy}, {@code db += colsum(dy)}.
+     *
+     * @param x            float32 [M, K]
+     * @param w            float32 [K, N]
+     * @param dy           float32 [M, N]
+     * @param dx           float32 [M, K], or {@code null} when not needed (first layer, frozen input)
+     * @param accumulateDx add into {@code dx} instead of overwriting it (a residual branch)
+     * @param dw           float32 [K, N], accumulated
+     * @param db           float32 [N], accumulated, or {@code null} for a layer without bias
+     */
+    default void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, boolean accumulateDx, Tensor dw, Tensor db) {
+        if (dx != null) {
+            matmul(dy, false, w, true, null, Activation.NONE, accumulateDx, dx);
+        }
+        matmul(x, true, dy, false, null, Activation.NONE, true, dw);
+        if (db != null) {
+            biasGradient(dy, db, true);
+        }
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /**
+     * Multi-head attention core: per batch {@code b} and head {@code h},
+     * {@code out = softmax(Q K^T * scale + mask) V}, where keys at positions {@code >= validLengths[b]}
+     * are masked out. Q, K and V come packed from one projection: for E = heads * headDim, columns
+     * {@code [0, E)} of {@code qkv} hold Q, {@code [E, 2E)} K and {@code [2E, 3E)} V, and head h uses
+     * columns {@code [h*headDim, (h+1)*headDim)} of each.
+     *
+     * @param qkv          float32 [B, L, 3E]
+     * @param validLengths int32 [B], each in [1, L]; {@code null} attends to all L keys
+     * @param heads        number of heads; E must divide by it
+     * @param scale        multiplies the scores, usually {@code 1/sqrt(headDim)}
+     * @param out          float32 [B, L, E]
+     * @param lse          float32 [B, heads, L]: each row's log-sum-exp of the scaled, masked scores, for the backward
+     */
+    void attentionForward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse);
+
+    /**
+     * Backward of {@link #attentionForward}: recomputes the probabilities from {@code lse}.
+     *
+     * @param dOut  float32 [B, L, E]
+     * @param delta float32 [B, heads, L] workspace, overwritten with rowsum(dOut * out)
+     * @param dqkv  float32 [B, L, 3E], overwritten
+     */
+    void attentionBackward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse,
+                           Tensor dOut, Tensor delta, Tensor dqkv);
+
+    // ------------------------------------------------------------------ residual + dropout + layernorm
+
+    /**
+     * {@code s = residual + dropout(sublayer)}; {@code out = (s - mean(s)) * rstd * gamma + beta} per
+     * row, with {@code rstd = 1 / sqrt(var(s) + eps)} (biased variance).
+     *
+     * @param residual float32 [N, H]
+     * @param sublayer float32 [N, H]
+     * @param gamma    float32 [H]
+     * @param beta     float32 [H]
+     * @param eps      added to the variance (1e-6 in the seed)
+     * @param dropout  applied to {@code sublayer}; {@link Dropout#NONE} for inference
+     * @param out      float32 [N, H]
+     * @param mean     float32 [N], saved for the backward
+     * @param rstd     float32 [N], saved for the backward
+     */
+    void addDropoutLayerNormForward(Tensor residual, Tensor sublayer, Tensor gamma, Tensor beta, float eps,
+                                    Dropout dropout, Tensor out, Tensor mean, Tensor rstd);
+
+    /**
+     * Backward of {@link #addDropoutLayerNormForward}, regenerating the dropout mask.
+     *
+     * @param dResidual float32 [N, H], overwritten with dL/ds
+     * @param dSublayer float32 [N, H], overwritten with dL/ds * mask / (1 - rate)
+     * @param dGamma    float32 [H], accumulated (deterministic reduction)
+     * @param dBeta     float32 [H], accumulated
+     */
+    void addDropoutLayerNormBackward(Tensor dOut, Tensor residual, Tensor sublayer, Tensor gamma, Tensor mean,
+                                     Tensor rstd, Dropout dropout, Tensor dResidual, Tensor dSublayer,
+                                     Tensor dGamma, Tensor dBeta);
+
+    // ------------------------------------------------------------------ losses and heads
+
+    /**
+     * Masked softmax cross-entropy, fused with its gradient: for each row {@code r} with
+     * {@code labels[r] != -1}, {@code loss_r = logsumexp(logits[r]) - logits[r, labels[r]]}; the mean
+     * over the n labelled rows goes to {@code loss[0]} and {@code logits} is <b>overwritten</b> with
+     * dLoss/dlogits = {@code (softmax - onehot) / n} (rows labelled -1 get zeros). n = 0 gives loss 0.
+     *
+     * @param logits  float32 [N, V], replaced by its gradient
+     * @param labels  int32 [N], each -1 or in [0, V)
+     * @param loss    float32 [1]
+     */
+    void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss);
+
+    /**
+     * Global max pooling over the sequence: {@code out[b, h] = max_l x[b, l, h]}, and the first
+     * position attaining it in {@code argmax}.
+     *
+     * @param x      float32 [B, L, H]
+     * @param out    float32 [B, H]
+     * @param argmax int32 [B, H]
+     */
+    void maxPoolForward(Tensor x, Tensor out, Tensor argmax);
+
+    /** {@code dx[b, argmax[b,h], h] = dOut[b, h]}, zero elsewhere; dx [B, L, H] is overwritten. */
+    void maxPoolBackward(Tensor dOut, Tensor argmax, Tensor dx);
+
+    /**
+     * Sigmoid + binary cross-entropy from logits, mean over the batch, with its gradient:
+     * {@code probs = sigmoid(z)}, {@code loss[0] = mean(max(z,0) - z*y + log(1 + exp(-|z|)))},
+     * {@code dLogits = (probs - y) / B}.
+     *
+     * @param logits  float32 [B] (or [B, 1])
+     * @param labels  int32 [B], each 0 or 1
+     * @param probs   float32 [B]
+     * @param loss    float32 [1]
+     * @param dLogits float32, the shape of {@code logits}, overwritten; may be {@code null} (evaluation)
+     */
+    void sigmoidBinaryCrossEntropy(Tensor logits, Tensor labels, Tensor probs, Tensor loss, Tensor dLogits);
+
+    // ------------------------------------------------------------------ MLM data path
+
+    /**
+     * {@code lengths[b]} = 1 + the position of the last non-zero id of row b (at least 1), the key
+     * extent attention uses.
+     *
+     * @param ids     int32 [B, L]
+     * @param lengths int32 [B]
+     */
+    void sequenceLengths(Tensor ids, Tensor lengths);
+
+    /**
+     * Applies the {@link MaskingSpec} rule to a batch, drawing from (seed, position, step).
+     *
+     * @param ids         int32 [B, L], ids in [0, maskId]
+     * @param spec        the rule and its seed
+     * @param stepCounter int32 [1], the draw's step (masks differ per step, hence per epoch)
+     * @param maskedIds   int32 [B, L], the corrupted input
+     * @param labels      int32 [B, L], the original id where selected, else -1
+     */
+    void mlmMask(Tensor ids, MaskingSpec spec, Tensor stepCounter, Tensor maskedIds, Tensor labels);
+
+    /**
+     * Gathers the rows whose label is not -1, in position order, so that only they are projected
+     * to the vocabulary. Rows {@code [count, capacity)} of the outputs get zeros, label -1 and
+     * index -1. Labelled rows beyond the capacity are not gathered (their label is lost); {@code
+     * count[0]} receives the total number of labelled rows so the caller can detect that.
+     *
+     * @param hidden    float32 [N, H]
+     * @param labels    int32 [N]
+     * @param rows      float32 [C, H], C = capacity
+     * @param rowLabels int32 [C]
+     * @param rowIndex  int32 [C], the source row of each gathered row
+     * @param count     int32 [1]
+     */
+    void gatherLabelledRows(Tensor hidden, Tensor labels, Tensor rows, Tensor rowLabels, Tensor rowIndex,
+                            Tensor count);
+
+    /**
+     * Inverse of {@link #gatherLabelledRows} for gradients: {@code dHidden} is overwritten with
+     * zeros, then {@code dHidden[rowIndex[i]] = dRows[i]} for each {@code rowIndex[i] != -1}.
+     */
+    void scatterRows(Tensor dRows, Tensor rowIndex, Tensor dHidden);
+
+    /**
+     * The number of gathered rows the host should process after {@link #gatherLabelledRows}: the
+     * exact count clamped to the capacity where reading it costs nothing (host memory), else the
+     * capacity itself, so that device code never waits on the host.
+     */
+    int rowsToProcess(Tensor count, int capacity);
+
+    // ------------------------------------------------------------------ optimizer
+
+    /**
+     * One fused Adam step over flat buffers ({@link AdamConfig}): increments {@code step[0]}, then
+     * updates every element of {@code params}, {@code m} and {@code v} from {@code grads}.
+     *
+     * @param params float32 [P]
+     * @param grads  float32 [P]
+     * @param m      float32 [P], first moment
+     * @param v      float32 [P], second moment
+     * @param step   int32 [1], the optimizer's step counter
+     */
+    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, Tensor step, AdamConfig config);
+}
