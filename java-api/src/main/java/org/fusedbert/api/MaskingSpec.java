@@ -36,4 +36,54 @@ public record MaskingSpec(long seed, float selectRate, float maskRate, float ran
     public static MaskingSpec bert(long seed, int maskId) {
         return new MaskingSpec(seed, 0.15f, 0.8f, 0.1f, maskId);
     }
+
+    /**
+     * The rule at one position: returns the label in the high 32 bits (-1 when not selected) and
+     * the corrupted id in the low 32 bits. Only ids &gt;= 2 can be selected (the Keras example also
+     * never masks id 2, its most frequent word; that quirk is deliberately not copied).
+     *
+     * @param id       the original id, in [0, maskId]
+     * @param position the token's index within the batch, row-major over [batch, length]
+     * @param step     the draw's step (see {@link Backend#mlmMask})
+     */
+    public long draw(int id, int position, int step) {
+        if (id < 2) {
+            return (-1L << 32) | (id & 0xFFFFFFFFL);
+        }
+        int[] w = new int[4];
+        Philox.block(seed, position, 0, step, Philox.DOMAIN_MASKING, w);
+        if (!(Philox.toUniform(w[0]) < selectRate)) {
+            return (-1L << 32) | (id & 0xFFFFFFFFL);
+        }
+        float u1 = Philox.toUniform(w[1]);
+        int corrupted;
+        if (u1 < maskRate) {
+            corrupted = maskId;
+        } else if (u1 < maskRate + randomRate) {
+            corrupted = 2 + Philox.mulhi(w[2], maskId - 2);
+        } else {
+            corrupted = id;
+        }
+        return ((long) id << 32) | (corrupted & 0xFFFFFFFFL);
+    }
+
+    /**
+     * Applies the rule to a whole batch held in host arrays (position = array index).
+     *
+     * @throws IllegalArgumentException if an id is outside [0, maskId] or the lengths differ
+     */
+    public void apply(int[] ids, int step, int[] maskedIds, int[] labels) {
+        if (maskedIds.length != ids.length || labels.length != ids.length) {
+            throw Checks.fail("mlmMask", "maskedIds/labels", ids.length + " elements",
+                    maskedIds.length + "/" + labels.length);
+        }
+        for (int p = 0; p < ids.length; p++) {
+            if (ids[p] < 0 || ids[p] > maskId) {
+                throw Checks.fail("mlmMask", "ids[" + p + "]", "a value in [0, " + maskId + "]", ids[p]);
+            }
+            long d = draw(ids[p], p, step);
+            maskedIds[p] = (int) d;
+            labels[p] = (int) (d >> 32);
+        }
+    }
 }

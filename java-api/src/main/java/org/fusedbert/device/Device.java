@@ -1,0 +1,55 @@
+package org.fusedbert.device;
+
+import java.lang.foreign.MemorySegment;
+import org.fusedbert.api.Storage;
+
+/**
+ * What {@code DeviceBackend} needs from whoever executes kernels: memory, copies, fills, kernel
+ * launches by name from the fatbin's ABI ({@code native/include/fusedbert/kernels.h}), GEMMs, and
+ * graph capture. All work is issued in order on one stream; host reads wait for it.
+ *
+ * <p>Implementations: {@code SimDevice} (host memory, kernels run by the CPU simulator),
+ * {@code CudaDevice} (FFM to the driver API and cuBLASLt), {@code JCudaDevice} (JCuda's driver
+ * binding, the same fatbin).
+ */
+public interface Device extends AutoCloseable {
+    /** Short name: {@code sim}, {@code cuda}, {@code jcuda}. */
+    String name();
+
+    /** A human description: the GPU's name and compute capability, or the simulator's threads. */
+    String description();
+
+    /** {@code bytes} of zero-filled device memory. */
+    Storage allocate(long bytes);
+
+    void copyHostToDevice(MemorySegment src, long dstPointer, long bytes);
+
+    void copyDeviceToHost(long srcPointer, MemorySegment dst, long bytes);
+
+    void copyDeviceToDevice(long srcPointer, long dstPointer, long bytes);
+
+    /** Sets {@code count} 32-bit words at {@code pointer} to {@code pattern}. */
+    void fill32(long pointer, int pattern, long count);
+
+    /**
+     * Launches {@code kernel} (an {@code extern "C"} name from the ABI header).
+     *
+     * @param sharedBytes dynamic shared memory per block
+     */
+    void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args);
+
+    /** One GEMM (cuBLASLt on a GPU, a reference GEMM on the simulator). */
+    void gemm(GemmSpec spec);
+
+    /** Waits for all issued work. */
+    void synchronize();
+
+    /**
+     * Records everything {@code body} issues (launches, GEMMs, copies, fills) without running it,
+     * into a graph that replays the same sequence with the same arguments.
+     */
+    DeviceGraph capture(Runnable body);
+
+    @Override
+    void close();
+}
