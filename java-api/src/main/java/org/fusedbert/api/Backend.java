@@ -117,6 +117,7 @@ public interface Backend extends AutoCloseable {
      * @param db           float32 [N], accumulated, or {@code null} for a layer without bias
      */
     default void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, boolean accumulateDx, Tensor dw, Tensor db) {
+        OpChecks.linearBackward(this, x, w, dy, dx, accumulateDx, dw, db);
         if (dx != null) {
             matmul(dy, false, w, true, null, Activation.NONE, accumulateDx, dx);
         }

@@ -40,7 +40,9 @@ public final class Checks {
             throw fail(op, arg, "an open tensor", "closed");
         }
         if (t.backend() != backend) {
-            throw fail(op, arg, "a tensor of backend " + backend.name(), "one of " + t.backend().name());
+            throw fail(op, arg, "a tensor of backend " + backend.name(), "one of "
+                    + (t.backend().name().equals(backend.name()) ? "another " + backend.name() + " instance"
+                    : t.backend().name()));
         }
         if (t.dtype() != dtype) {
             throw fail(op, arg, dtype, t.dtype());

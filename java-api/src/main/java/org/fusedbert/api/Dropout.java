@@ -2,9 +2,11 @@ package org.fusedbert.api;
 
 /**
  * Inverted dropout driven by the counter-based {@link Philox} generator: element {@code i} of a
- * call is kept when {@code Philox.uniform(seed, i, site, step, Philox.DOMAIN_DROPOUT) >= rate}
- * and then scaled by {@code 1 / (1 - rate)}. The mask is never stored; the backward regenerates it
- * from the same (seed, site, step).
+ * call (its row-major index in the dropped tensor, viewed as {@code [rows, cols]}) is kept when
+ * {@code Philox.uniform(seed, i, site, step, Philox.DOMAIN_DROPOUT) >= rate}, with {@code step}
+ * read from {@code stepCounter[0]}; a kept element becomes {@code x * scale()} (one float32
+ * multiplication), a dropped one 0. The mask is never stored; the backward regenerates it from the
+ * same (seed, site, step).
  *
  * @param rate        probability of dropping an element, in [0, 1); 0 disables dropout
  * @param seed        the run's seed
@@ -24,6 +26,11 @@ public record Dropout(float rate, long seed, int site, Tensor stepCounter) {
         if (rate > 0f && stepCounter == null) {
             throw new IllegalArgumentException("Dropout: stepCounter expected (a one-element int32 tensor) but was null");
         }
+    }
+
+    /** The factor applied to kept elements: {@code 1f / (1f - rate)}, computed in float32. */
+    public float scale() {
+        return 1f / (1f - rate);
     }
 
     /** Whether this drops anything. */
