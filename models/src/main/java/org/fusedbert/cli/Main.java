@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ./fusedbert <command>}: the command-line entry point. */
 @Command(name = "fusedbert", mixinStandardHelpOptions = true, version = "fusedbert 0.1.0",
         description = "Pretrain a small BERT by masked language modelling and fine-tune it for sentiment.",
-        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, PrepareCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

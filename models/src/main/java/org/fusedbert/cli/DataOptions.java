@@ -1,0 +1,55 @@
+package org.fusedbert.cli;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.fusedbert.data.DataSource;
+import org.fusedbert.data.ImdbDownload;
+import picocli.CommandLine.Option;
+
+/**
+ * The data options every command that reads reviews shares ({@code @Mixin DataOptions data;}):
+ * where the reviews come from, in {@link DataSource}'s order.
+ */
+public final class DataOptions {
+    @Option(names = "--data", paramLabel = "PATH",
+            description = "aclImdb .tar.gz or extracted aclImdb folder (default: $FUSEDBERT_DATA, then the cache)")
+    Path data;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "cache for the download and prepared data (default: $FUSEDBERT_CACHE or ~/.cache/fusedbert)")
+    Path cacheDirectory;
+
+    @Option(names = "--download",
+            description = "when no data is found, fetch the official aclImdb_v1.tar.gz (80 MiB) into the cache")
+    boolean download;
+
+    @Option(names = "--unsup", description = "also read the 50,000 unlabelled train/unsup reviews when present")
+    boolean includeUnsup;
+
+    @Option(names = "--synthetic-reviews", paramLabel = "N", defaultValue = "25000",
+            description = "synthetic reviews per split when no IMDB data is found (default: ${DEFAULT-VALUE})")
+    int syntheticReviews;
+
+    @Option(names = "--synthetic-seed", paramLabel = "SEED", defaultValue = "42",
+            description = "seed of the synthetic corpus (default: ${DEFAULT-VALUE})")
+    long syntheticSeed;
+
+    // Hidden: tests and mirrors point the download elsewhere.
+    @Option(names = "--download-url", hidden = true)
+    URI downloadUri = ImdbDownload.OFFICIAL_URI;
+
+    @Option(names = "--download-sha256", hidden = true)
+    String downloadSha256 = ImdbDownload.OFFICIAL_SHA256;
+
+    /** The options as a {@link DataSource.Request}; the download's progress bar goes to stderr. */
+    public DataSource.Request request() {
+        return new DataSource.Request(data, cacheDirectory, download, includeUnsup, syntheticSeed, syntheticReviews,
+                downloadUri, downloadSha256, System.err);
+    }
+
+    /** Resolves the source with this process' environment, announcing it through {@code log}. */
+    public DataSource resolve(Consumer<String> log) {
+        return DataSource.resolve(request(), System.getenv(), log);
+    }
+}
