@@ -1,0 +1,113 @@
+package org.fusedbert.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * A run's metrics: one JSON object per line in {@code metrics.jsonl} (appended and flushed as
+ * they come, so an interrupted run keeps them) and the loss curve of every phase drawn into
+ * {@code loss.png}.
+ */
+public final class MetricsLog implements AutoCloseable {
+    /** File name of the JSON lines. */
+    public static final String METRICS_FILE = "metrics.jsonl";
+    /** File name of the loss chart. */
+    public static final String CHART_FILE = "loss.png";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * One record: a window of training steps ({@code event = "step"}, loss averaged over the
+     * window) or the end of an epoch ({@code "epoch"}, with accuracies where there are any).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Metric(String event, String phase, int epoch, long step, Double loss, Double accuracy,
+                         @JsonProperty("test_accuracy") Double testAccuracy,
+                         @JsonProperty("tokens_per_s") Double tokensPerSecond,
+                         @JsonProperty("wall_s") double wallSeconds) {
+    }
+
+    private final Path dir;
+    private final BufferedWriter out;
+    private final Map<String, List<double[]>> curves = new LinkedHashMap<>();
+
+    /** Appends to {@code dir/metrics.jsonl} (creating the directory). */
+    public MetricsLog(Path dir) {
+        this.dir = dir;
+        try {
+            Files.createDirectories(dir);
+            out = Files.newBufferedWriter(dir.resolve(METRICS_FILE), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot write metrics: " + e.getMessage(), e);
+        }
+    }
+
+    /** The run directory. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** Writes one line; step records also extend the phase's loss curve. */
+    public void record(Metric m) {
+        try {
+            out.write(JSON.writeValueAsString(m));
+            out.newLine();
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir.resolve(METRICS_FILE) + ": cannot write: " + e.getMessage(), e);
+        }
+        if (m.event().equals("step") && m.loss() != null) {
+            curves.computeIfAbsent(m.phase(), k -> new ArrayList<>()).add(new double[] {m.step(), m.loss()});
+        }
+    }
+
+    /** Draws every phase's loss against the global step into {@code loss.png} (atomically). */
+    public void writeChart() {
+        if (curves.isEmpty()) {
+            return;
+        }
+        XYChart chart = new XYChartBuilder().width(900).height(500).title("fusedbert training loss")
+                .xAxisTitle("step").yAxisTitle("loss").build();
+        chart.getStyler().setMarkerSize(0);
+        for (Map.Entry<String, List<double[]>> c : curves.entrySet()) {
+            double[] x = new double[c.getValue().size()];
+            double[] y = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = c.getValue().get(i)[0];
+                y[i] = c.getValue().get(i)[1];
+            }
+            chart.addSeries(c.getKey(), x, y).setMarker(SeriesMarkers.NONE);
+        }
+        try {
+            AtomicFiles.write(dir.resolve(CHART_FILE), s -> BitmapEncoder.saveBitmap(chart, s, BitmapEncoder.BitmapFormat.PNG));
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir.resolve(CHART_FILE) + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
