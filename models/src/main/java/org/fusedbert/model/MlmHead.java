@@ -39,7 +39,7 @@ public final class MlmHead {
      * probability {@code selectRate}: the mean plus 8 standard deviations plus 64, capped at
      * {@code rows}. The count is binomial, so overflowing this is a ~1e-15 event per step (and
      * {@link Backend#gatherLabelledRows} reports the true count, so it would be seen). At the seed's
-     * shape (8,192 positions, 15%) that is 1,551 rows instead of 8,192.
+     * shape (8,192 positions, 15%) that is 1,552 rows instead of 8,192.
      */
     public static int capacity(int rows, float selectRate) {
         double mean = rows * (double) selectRate;
