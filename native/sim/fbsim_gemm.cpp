@@ -24,6 +24,8 @@ constexpr int kKc = 256;  // k-slice packed at a time
 
 typedef float v8 __attribute__((vector_size(32)));
 
+#define FBSIM_BROADCAST(x) v8{x, x, x, x, x, x, x, x}
+
 // acc[4][16] = sum_p a[p][0..3] (x) b[p][0..15] over kc packed steps.
 __attribute__((target_clones("arch=haswell", "default")))
 void micro_kernel(int kc, const float* a, const float* b, float* acc) {
@@ -33,7 +35,8 @@ void micro_kernel(int kc, const float* a, const float* b, float* acc) {
     memcpy(&b0, b + p * kNr, sizeof b0);
     memcpy(&b1, b + p * kNr + 8, sizeof b1);
     const float* ap = a + p * kMr;
-    v8 a0 = v8{} + ap[0], a1 = v8{} + ap[1], a2 = v8{} + ap[2], a3 = v8{} + ap[3];
+    v8 a0 = FBSIM_BROADCAST(ap[0]), a1 = FBSIM_BROADCAST(ap[1]), a2 = FBSIM_BROADCAST(ap[2]),
+       a3 = FBSIM_BROADCAST(ap[3]);
     c00 += a0 * b0; c01 += a0 * b1;
     c10 += a1 * b0; c11 += a1 * b1;
     c20 += a2 * b0; c21 += a2 * b1;

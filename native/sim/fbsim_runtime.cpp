@@ -342,12 +342,12 @@ std::string Worker::deadlock_report() {
       if (!(ws.pending >> l & 1) || (seen >> l & 1)) continue;
       const WarpWait& p = ws.wait[l];
       unsigned group = 0;
-      for (unsigned k = l; k < 32; k++) {
+      for (unsigned k = 0; k < 32; k++) {
         if ((ws.pending >> k & 1) && ws.wait[k].op == p.op && ws.wait[k].mask == p.mask) group |= 1u << k;
       }
       seen |= group;
       s += format("; warp %zu lanes 0x%08x in %s(mask 0x%08x) at %s:%d wait for lanes 0x%08x", wi, group,
-                  warp_op_name(p.op), p.mask, base_name(p.file), p.line, p.mask & ~ws.pending);
+                  warp_op_name(p.op), p.mask, base_name(p.file), p.line, p.mask & ~group);
       groups++;
     }
   }
@@ -552,19 +552,23 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
     fail("%s at %s:%d: mask 0x%08x names lanes 0x%08x of warp %u that have exited", name, base_name(file), line,
          mask, mask & ws.exited, f->warp);
   }
+  // Lanes already waiting at this collective; a waiting lane that needs this lane in a different
+  // collective, while this one needs it here, can never be released: a certain deadlock.
+  unsigned matching = me;
   for (unsigned l = 0; l < 32; l++) {
-    if (!(ws.pending >> l & 1)) continue;
+    if (!(ws.pending >> l & 1) || !(mask >> l & 1)) continue;
     const WarpWait& p = ws.wait[l];
-    bool overlaps = (mask >> l & 1) || (p.mask & me);
-    if (overlaps && (p.op != op || p.mask != mask)) {
-      fail("warp %u diverged: lane %u reached %s(mask 0x%08x) at %s:%d while lane %u waits in %s(mask 0x%08x) at "
-           "%s:%d",
+    if (p.op == op && p.mask == mask) {
+      matching |= lane_bit(l);
+    } else if (p.mask & me) {
+      fail("warp %u diverged: lane %u reached %s(mask 0x%08x) at %s:%d while lane %u waits for it in %s(mask 0x%08x) "
+           "at %s:%d",
            f->warp, f->lane, name, mask, base_name(file), line, l, warp_op_name(p.op), p.mask, base_name(p.file),
            p.line);
     }
   }
   ws.wait[f->lane] = WarpWait{op, mask, value, arg, width, file, line};
-  if (((ws.pending & mask) | me) != mask) {
+  if (matching != mask) {
     ws.pending |= me;
     f->state = FiberState::InWarpOp;
     wait_here(w, f);

@@ -141,3 +141,11 @@ extern "C" __global__ void fb_selftest_shfl_exited_lane(int* out) {
   if (threadIdx.x % 32 == 5) return;
   out[threadIdx.x] = __shfl_sync(kFull, static_cast<int>(threadIdx.x), 0);
 }
+
+extern "C" __global__ void fb_selftest_warp_divergence(int* out) {
+  if (threadIdx.x % 32 < 16) {
+    out[threadIdx.x] = static_cast<int>(__ballot_sync(kFull, 1));
+  } else {
+    out[threadIdx.x] = __shfl_sync(kFull, static_cast<int>(threadIdx.x), 0);
+  }
+}

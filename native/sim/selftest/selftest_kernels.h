@@ -42,6 +42,8 @@ extern "C" __global__ void fb_selftest_exit_while_waiting(float* out, int keep);
 extern "C" __global__ void fb_selftest_smem_out_of_bounds(float* out, int index);
 // Lane 5 returns, the others shuffle with a full mask that names it.
 extern "C" __global__ void fb_selftest_shfl_exited_lane(int* out);
+// Half the warp votes while the other half shuffles, both with a full mask.
+extern "C" __global__ void fb_selftest_warp_divergence(int* out);
 
 #define FBSIM_SELFTEST_KERNEL_LIST(X)       \
   X(fb_selftest_block_sum)                  \
@@ -53,4 +55,5 @@ extern "C" __global__ void fb_selftest_shfl_exited_lane(int* out);
   X(fb_selftest_divergent_barrier_sites)    \
   X(fb_selftest_exit_while_waiting)         \
   X(fb_selftest_smem_out_of_bounds)         \
-  X(fb_selftest_shfl_exited_lane)
+  X(fb_selftest_shfl_exited_lane)          \
+  X(fb_selftest_warp_divergence)
