@@ -8,14 +8,19 @@ import java.lang.foreign.MemorySegment;
  * <p>Conventions shared by all operations:
  * <ul>
  *   <li>Tensors are row-major and contiguous; {@code [N, H]} means N rows of H elements. A
- *       {@code [B, L, H]} tensor may be passed where {@code [B*L, H]} rows are expected, and back.</li>
+ *       {@code [B, L, H]} tensor may be passed where {@code [B*L, H]} rows are expected, and back:
+ *       a float32 "matrix" argument of rank &gt;= 2 is read as {@code [rows, cols]} with
+ *       {@code cols} its last dimension and {@code rows} the product of the others.</li>
+ *   <li>Outputs must not overlap inputs or each other unless the operation says so (for example
+ *       {@link #biasActivation} may run in place).</li>
  *   <li>Outputs are passed in, preallocated, so a training step allocates nothing. Activation
  *       gradients are <b>overwritten</b>; parameter gradients (weights, biases, tables, gamma, beta)
  *       are <b>accumulated</b> ({@code +=}), so one {@link #fill} zeroes them once per step.</li>
  *   <li>Every operation checks shapes, dtypes and index ranges before it touches memory and throws
  *       {@link IllegalArgumentException} naming the operation, the argument, what was expected and
- *       what was found. Index checks on values that live in device memory (token ids, labels) are
- *       done by the CPU backend always and by devices where the values are host-visible.</li>
+ *       what was found; {@link OpChecks} holds these checks so that all backends agree. Index checks
+ *       on values that live in device memory (token ids, labels, lengths) are done by the CPU
+ *       backend always and by devices where the values are host-visible.</li>
  *   <li>Operations may run asynchronously (devices); reading a tensor to the host waits.</li>
  * </ul>
  */
@@ -78,7 +83,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * {@code c = act(op(a) . op(b) + bias + (accumulate ? c : 0))} where {@code op} transposes a
-     * 2-D operand when asked. With {@code op(a)} [M, K] and {@code op(b)} [K, N], {@code c} is [M, N].
+     * matrix operand when asked. With {@code op(a)} [M, K] and {@code op(b)} [K, N], {@code c} is [M, N].
+     * Operands of rank &gt; 2 are matrices of their leading dimensions' product by the last (so for
+     * {@code x} [B, L, K], {@code op(x)} is [B*L, K], or [K, B*L] transposed).
      *
      * @param a          float32 [M, K], or [K, M] when {@code transposeA}
      * @param b          float32 [K, N], or [N, K] when {@code transposeB}
@@ -95,10 +102,10 @@ public interface Backend extends AutoCloseable {
         matmul(a, false, b, false, null, Activation.NONE, false, c);
     }
 
-    /** {@code out = act(x + bias)} per row; {@code out} may be {@code x}. x, out: [M, N]; bias: [N]. */
+    /** {@code out = act(x + bias)} per row; {@code out} may be {@code x}. x, out: [M, N]; bias: [N], or {@code null} for none. */
     void biasActivation(Tensor x, Tensor bias, Activation activation, Tensor out);
 
-    /** {@code dx = dy * (y > 0)}: the gradient through a ReLU whose output was {@code y}. {@code dx} may be {@code dy}. */
+    /** {@code dx = dy * (y > 0)}: the gradient through a ReLU whose output was {@code y}. {@code dx} may be {@code dy} (or {@code y}). */
     void reluBackward(Tensor y, Tensor dy, Tensor dx);
 
     /** {@code dBias (+)= sum over rows of dy}. dy: [M, N]; dBias: [N]. */
@@ -134,19 +141,21 @@ public interface Backend extends AutoCloseable {
      * {@code out = softmax(Q K^T * scale + mask) V}, where keys at positions {@code >= validLengths[b]}
      * are masked out. Q, K and V come packed from one projection: for E = heads * headDim, columns
      * {@code [0, E)} of {@code qkv} hold Q, {@code [E, 2E)} K and {@code [2E, 3E)} V, and head h uses
-     * columns {@code [h*headDim, (h+1)*headDim)} of each.
+     * columns {@code [h*headDim, (h+1)*headDim)} of each. Every query row is computed, padded
+     * positions included (they attend to the valid keys like the others).
      *
      * @param qkv          float32 [B, L, 3E]
      * @param validLengths int32 [B], each in [1, L]; {@code null} attends to all L keys
      * @param heads        number of heads; E must divide by it
-     * @param scale        multiplies the scores, usually {@code 1/sqrt(headDim)}
+     * @param scale        multiplies the scores, usually {@code 1/sqrt(headDim)}; finite
      * @param out          float32 [B, L, E]
      * @param lse          float32 [B, heads, L]: each row's log-sum-exp of the scaled, masked scores, for the backward
      */
     void attentionForward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse);
 
     /**
-     * Backward of {@link #attentionForward}: recomputes the probabilities from {@code lse}.
+     * Backward of {@link #attentionForward}: recomputes the probabilities from {@code lse}. Keys
+     * and values at masked positions ({@code >= validLengths[b]}) get zero gradient.
      *
      * @param dOut  float32 [B, L, E]
      * @param delta float32 [B, heads, L] workspace, overwritten with rowsum(dOut * out)
@@ -159,13 +168,16 @@ public interface Backend extends AutoCloseable {
 
     /**
      * {@code s = residual + dropout(sublayer)}; {@code out = (s - mean(s)) * rstd * gamma + beta} per
-     * row, with {@code rstd = 1 / sqrt(var(s) + eps)} (biased variance).
+     * row, with {@code rstd = 1 / sqrt(var(s) + eps)} (biased variance). Dropout's element index is
+     * {@code r * H + c} over the {@code [N, H]} view, and in float32
+     * {@code s = residual + sublayer * dropout.scale()} where kept, {@code s = residual} where
+     * dropped. The outputs must not overlap the inputs: the backward reads them again.
      *
      * @param residual float32 [N, H]
      * @param sublayer float32 [N, H]
      * @param gamma    float32 [H]
      * @param beta     float32 [H]
-     * @param eps      added to the variance (1e-6 in the seed)
+     * @param eps      added to the variance (1e-6 in the seed); finite and &gt; 0
      * @param dropout  applied to {@code sublayer}; {@link Dropout#NONE} for inference
      * @param out      float32 [N, H]
      * @param mean     float32 [N], saved for the backward
@@ -178,7 +190,7 @@ public interface Backend extends AutoCloseable {
      * Backward of {@link #addDropoutLayerNormForward}, regenerating the dropout mask.
      *
      * @param dResidual float32 [N, H], overwritten with dL/ds
-     * @param dSublayer float32 [N, H], overwritten with dL/ds * mask / (1 - rate)
+     * @param dSublayer float32 [N, H], overwritten with dL/ds * dropout.scale() where kept, 0 where dropped
      * @param dGamma    float32 [H], accumulated (deterministic reduction)
      * @param dBeta     float32 [H], accumulated
      */
@@ -194,7 +206,7 @@ public interface Backend extends AutoCloseable {
      * over the n labelled rows goes to {@code loss[0]} and {@code logits} is <b>overwritten</b> with
      * dLoss/dlogits = {@code (softmax - onehot) / n} (rows labelled -1 get zeros). n = 0 gives loss 0.
      *
-     * @param logits  float32 [N, V], replaced by its gradient
+     * @param logits  float32 [N, V] (any matrix view), replaced by its gradient
      * @param labels  int32 [N], each -1 or in [0, V)
      * @param loss    float32 [1]
      */
@@ -210,7 +222,7 @@ public interface Backend extends AutoCloseable {
      */
     void maxPoolForward(Tensor x, Tensor out, Tensor argmax);
 
-    /** {@code dx[b, argmax[b,h], h] = dOut[b, h]}, zero elsewhere; dx [B, L, H] is overwritten. */
+    /** {@code dx[b, argmax[b,h], h] = dOut[b, h]}, zero elsewhere; dx [B, L, H] is overwritten; argmax each in [0, L). */
     void maxPoolBackward(Tensor dOut, Tensor argmax, Tensor dx);
 
     /**
@@ -240,7 +252,7 @@ public interface Backend extends AutoCloseable {
     /**
      * Applies the {@link MaskingSpec} rule to a batch, drawing from (seed, position, step).
      *
-     * @param ids         int32 [B, L], ids in [0, maskId]
+     * @param ids         int32 [B, L], ids in [0, maskId]; the outputs must be other tensors
      * @param spec        the rule and its seed
      * @param stepCounter int32 [1], the draw's step (masks differ per step, hence per epoch)
      * @param maskedIds   int32 [B, L], the corrupted input
@@ -255,7 +267,7 @@ public interface Backend extends AutoCloseable {
      * count[0]} receives the total number of labelled rows so the caller can detect that.
      *
      * @param hidden    float32 [N, H]
-     * @param labels    int32 [N]
+     * @param labels    int32 [N], each -1 or &gt;= 0
      * @param rows      float32 [C, H], C = capacity
      * @param rowLabels int32 [C]
      * @param rowIndex  int32 [C], the source row of each gathered row
@@ -266,7 +278,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Inverse of {@link #gatherLabelledRows} for gradients: {@code dHidden} is overwritten with
-     * zeros, then {@code dHidden[rowIndex[i]] = dRows[i]} for each {@code rowIndex[i] != -1}.
+     * zeros, then {@code dHidden[rowIndex[i]] = dRows[i]} for each {@code rowIndex[i] != -1}
+     * (each -1 or in [0, N); a repeated index keeps the last row).
      */
     void scatterRows(Tensor dRows, Tensor rowIndex, Tensor dHidden);
 
@@ -280,8 +293,9 @@ public interface Backend extends AutoCloseable {
     // ------------------------------------------------------------------ optimizer
 
     /**
-     * One fused Adam step over flat buffers ({@link AdamConfig}): increments {@code step[0]}, then
-     * updates every element of {@code params}, {@code m} and {@code v} from {@code grads}.
+     * One fused Adam step over flat buffers ({@link AdamConfig}, which spells out the float32
+     * arithmetic): increments {@code step[0]}, then updates every element of {@code params},
+     * {@code m} and {@code v} from {@code grads}.
      *
      * @param params float32 [P]
      * @param grads  float32 [P]
