@@ -83,13 +83,24 @@ public final class AclImdb {
                     }
                     ReviewPath where = ReviewPath.parse(entry.getName(), tally);
                     if (where != null) {
-                        tally.add(where, entry.getName(), tar.readAllBytes());
+                        tally.add(where, entry.getName(), readEntry(tar, entry));
                     }
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(archive + ": reading the archive failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The entry's bytes, read straight into an array of its size (reviews are small). */
+    private static byte[] readEntry(TarArchiveInputStream tar, TarArchiveEntry entry) throws IOException {
+        long size = entry.getSize();
+        if (size < 0 || size > Integer.MAX_VALUE - 16) {
+            return tar.readAllBytes();
+        }
+        byte[] bytes = new byte[(int) size];
+        int n = tar.readNBytes(bytes, 0, bytes.length);
+        return n == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, n);
     }
 
     private static TarArchiveEntry firstEntry(Path archive, TarArchiveInputStream tar) {
@@ -220,16 +231,26 @@ public final class AclImdb {
             reviews.add(new Review(where.split, where.label, where.id, where.rating, name, text));
         }
 
-        /** UTF-8, strictly first; on bad bytes again with U+FFFD replacement, counted for the warning. */
+        /**
+         * UTF-8 with U+FFFD for bad bytes, counted for the warning. The JDK's decoding is the fast
+         * path; only a text that holds U+FFFD (a replacement, or a genuine one) is decoded again
+         * strictly to tell which.
+         */
         private String decode(byte[] bytes, String name) {
-            try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException e) {
+            String text = new String(bytes, StandardCharsets.UTF_8);
+            if (text.indexOf('\uFFFD') >= 0 && !isValidUtf8(bytes)) {
                 notUtf8.note(name);
-                return new String(bytes, StandardCharsets.UTF_8);
+            }
+            return text;
+        }
+
+        private static boolean isValidUtf8(byte[] bytes) {
+            try {
+                StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+                return true;
+            } catch (CharacterCodingException e) {
+                return false;
             }
         }
 

@@ -63,12 +63,17 @@ public final class TextVectorizer {
 
     private final String[] vocabulary;
     private final Map<String, Integer> ids;
+    private final TokenTable table;
     private final int sequenceLength;
     private final byte[] sha256;
 
     private TextVectorizer(String[] vocabulary, Map<String, Integer> ids, int sequenceLength) {
         this.vocabulary = vocabulary;
         this.ids = ids;
+        this.table = new TokenTable(vocabulary.length);
+        for (String token : vocabulary) {
+            table.add(token.toCharArray(), token.length(), 0); // index = id: tokens are unique
+        }
         this.sequenceLength = sequenceLength;
         this.sha256 = Sha256.of(fileContent(vocabulary));
     }
@@ -82,18 +87,28 @@ public final class TextVectorizer {
     public static TextVectorizer adapt(List<String> texts, int maxVocabularySize, int sequenceLength) {
         checkSizes("adapt", maxVocabularySize, sequenceLength);
         int chunks = Math.max(1, Math.min(texts.size() / 256, 4 * ForkJoinPool.commonPool().getParallelism()));
-        Map<String, long[]> counts = IntStream.range(0, chunks).parallel().mapToObj(c -> {
-            Map<String, long[]> local = new HashMap<>();
+        TokenTable counts = IntStream.range(0, chunks).parallel().mapToObj(c -> {
+            TokenTable local = new TokenTable(1 << 14);
             int from = (int) ((long) texts.size() * c / chunks), to = (int) ((long) texts.size() * (c + 1) / chunks);
             for (int i = from; i < to; i++) {
-                forEachToken(texts.get(i), (buf, len) -> local.computeIfAbsent(new String(buf, 0, len), k -> new long[1])[0]++);
+                forEachToken(texts.get(i), (buf, len) -> local.add(buf, len, 1));
             }
             return local;
-        }).reduce(TextVectorizer::mergeCounts).orElseGet(HashMap::new);
-        counts.remove(MASK_TOKEN);
-        List<Map.Entry<String, long[]>> ranked = new ArrayList<>(counts.entrySet());
-        ranked.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
-                ? Long.compare(b.getValue()[0], a.getValue()[0]) : a.getKey().compareTo(b.getKey()));
+        }).reduce((a, b) -> {
+            TokenTable big = a.size() >= b.size() ? a : b;
+            big.addAll(big == a ? b : a);
+            return big;
+        }).orElseGet(() -> new TokenTable(16));
+        List<Integer> ranked = new ArrayList<>(counts.size());
+        String[] tokens = new String[counts.size()];
+        for (int e = 0; e < counts.size(); e++) {
+            tokens[e] = counts.token(e);
+            if (!tokens[e].equals(MASK_TOKEN)) {
+                ranked.add(e);
+            }
+        }
+        ranked.sort((a, b) -> counts.count(a) != counts.count(b)
+                ? Long.compare(counts.count(b), counts.count(a)) : tokens[a].compareTo(tokens[b]));
         int words = Math.min(ranked.size(), maxVocabularySize - 3);
         if (words == 0) {
             throw DataErrors.fail("adapt", "texts with at least one token", texts.size() + " texts without any");
@@ -102,19 +117,10 @@ public final class TextVectorizer {
         vocabulary[PAD_ID] = PAD_TOKEN;
         vocabulary[UNK_ID] = UNK_TOKEN;
         for (int i = 0; i < words; i++) {
-            vocabulary[i + 2] = ranked.get(i).getKey();
+            vocabulary[i + 2] = tokens[ranked.get(i)];
         }
         vocabulary[words + 2] = MASK_TOKEN;
         return of(Arrays.asList(vocabulary), sequenceLength);
-    }
-
-    private static Map<String, long[]> mergeCounts(Map<String, long[]> a, Map<String, long[]> b) {
-        Map<String, long[]> big = a.size() >= b.size() ? a : b, small = big == a ? b : a;
-        small.forEach((k, v) -> big.merge(k, v, (x, y) -> {
-            x[0] += y[0];
-            return x;
-        }));
-        return big;
     }
 
     /**
@@ -216,8 +222,8 @@ public final class TextVectorizer {
         int[] count = {0};
         forEachToken(text, (buf, len) -> {
             if (count[0] < sequenceLength) {
-                Integer id = ids.get(new String(buf, 0, len));
-                out[offset + count[0]] = id == null ? UNK_ID : id;
+                int id = table.find(buf, len);
+                out[offset + count[0]] = id < 0 ? UNK_ID : id;
             }
             count[0]++;
         });

@@ -118,14 +118,15 @@ class AclImdbTest {
         byte[] truncated = {'o', 'k', ' ', (byte) 0xE2, (byte) 0x82};
         Path archive = ImdbFixture.standard().bytes("aclImdb/train/pos/30_9.txt", latin1)
                 .bytes("aclImdb/test/pos/31_9.txt", truncated)
-                .text("aclImdb/test/pos/32_9.txt", "Fine UTF-8: café, naïve, Zoë").writeArchive(tmp.resolve("b.tar.gz"));
+                .text("aclImdb/test/pos/32_9.txt", "Fine UTF-8: café, naïve, Zoë, and a real \uFFFD")
+                .writeArchive(tmp.resolve("b.tar.gz"));
         Corpus c = AclImdb.load(archive, false);
         String w = onlyWarning(c, 11);
         assertTrue(w.contains("2 review files had bytes that are not UTF-8"), w);
         assertTrue(w.contains("first aclImdb/train/pos/30_9.txt"), w);
         assertEquals("Caf\uFFFD au lait", text(c, "aclImdb/train/pos/30_9.txt"));
         assertEquals("ok \uFFFD", text(c, "aclImdb/test/pos/31_9.txt"));
-        assertEquals("Fine UTF-8: café, naïve, Zoë", text(c, "aclImdb/test/pos/32_9.txt"));
+        assertEquals("Fine UTF-8: café, naïve, Zoë, and a real \uFFFD", text(c, "aclImdb/test/pos/32_9.txt"));
     }
 
     @Test
