@@ -2,7 +2,7 @@
 // C[m, n] = act(op(A)[m, k] . op(B)[k, n] + bias[n] + beta * C), float32.
 // Plain but quick enough for small BERT training steps: C is cut into tiles spread over the pool's
 // threads; each tile packs panels of op(A) (4 rows) and op(B) (16 columns) for a k-slice and runs
-// a 4x16 register-blocked micro-kernel (AVX2/FMA where the CPU has it, chosen at load time).
+// a 4x16 register-blocked micro-kernel (x86-64-v3, i.e. AVX2 and FMA, where the CPU has them, chosen at load time).
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +27,7 @@ typedef float v8 __attribute__((vector_size(32)));
 #define FBSIM_BROADCAST(x) v8{x, x, x, x, x, x, x, x}
 
 // acc[4][16] = sum_p a[p][0..3] (x) b[p][0..15] over kc packed steps.
-__attribute__((target_clones("arch=haswell", "default")))
+__attribute__((target_clones("arch=x86-64-v3", "default")))
 void micro_kernel(int kc, const float* a, const float* b, float* acc) {
   v8 c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
   for (int p = 0; p < kc; p++) {

@@ -64,10 +64,19 @@ struct WarpWait {
   int line;
 };
 
+// Lanes waiting together at one collective (same kind, same mask).
+struct WarpGroup {
+  WarpOp op;
+  unsigned mask;
+  unsigned arrived;
+};
+
 struct WarpState {
   unsigned exists = 0;   // lanes that are threads of the block
   unsigned exited = 0;
   unsigned pending = 0;  // lanes waiting in a collective
+  int groups = 0;        // open collectives, group[0 .. groups)
+  WarpGroup group[32];
   WarpWait wait[32];
 };
 
@@ -372,6 +381,7 @@ bool Worker::run_block(uint64_t linear_block) {
   for (WarpState& ws : warps) {
     ws.exited = 0;
     ws.pending = 0;
+    ws.groups = 0;
   }
   // Uninitialized shared memory reads as NaN (0xffffffff) rather than as plausible zeros.
   if (smem_bytes > 0) memset(smem, 0xff, smem_bytes);
@@ -413,72 +423,61 @@ unsigned lane_bit(unsigned lane) { return 1u << lane; }
 
 bool is_shuffle(WarpOp op) { return op == kShflIdx || op == kShflUp || op == kShflDown || op == kShflXor; }
 
-// The value lane `lane` receives from a completed collective over the lanes in `mask`.
-uint64_t collective_result(const WarpState& ws, unsigned mask, unsigned lane) {
+// What lane `lane` receives from a completed shuffle over the lanes in `mask`.
+uint64_t shuffle_result(const WarpState& ws, unsigned mask, unsigned lane) {
   const WarpWait& me = ws.wait[lane];
+  int width = me.width;
+  int self = static_cast<int>(lane);
+  int first = self & ~(width - 1);  // start of this lane's width-section
+  int src;
   switch (me.op) {
     case kShflIdx:
+      src = first + (me.arg & (width - 1));
+      break;
     case kShflUp:
+      src = self - me.arg < first ? self : self - me.arg;
+      break;
     case kShflDown:
-    case kShflXor: {
-      int width = me.width;
-      int first = static_cast<int>(lane) & ~(width - 1);  // start of this lane's width-section
-      int src;
-      if (me.op == kShflIdx) {
-        src = first + (me.arg & (width - 1));
-      } else if (me.op == kShflUp) {
-        src = static_cast<int>(lane) - me.arg;
-        if (src < first) src = static_cast<int>(lane);
-      } else if (me.op == kShflDown) {
-        src = static_cast<int>(lane) + me.arg;
-        if (src >= first + width) src = static_cast<int>(lane);
-      } else {
-        src = static_cast<int>(lane) ^ me.arg;
-        if (src >= first + width || src < 0 || src > 31) src = static_cast<int>(lane);
-      }
-      // Reading a lane outside the mask is undefined on a GPU; here the lane keeps its own value.
-      if (!(mask >> src & 1)) src = static_cast<int>(lane);
-      return ws.wait[src].value;
+      src = self + me.arg >= first + width ? self : self + me.arg;
+      break;
+    default:  // kShflXor: earlier sections may be read, later ones give the lane its own value
+      src = self ^ me.arg;
+      if (src >= first + width || src < 0 || src > 31) src = self;
+      break;
+  }
+  // Reading a lane outside the mask is undefined on a GPU; here the lane keeps its own value.
+  if (!(mask >> src & 1)) src = self;
+  return ws.wait[src].value;
+}
+
+// The one result every lane of a completed vote, reduction or __syncwarp receives.
+uint64_t uniform_result(const WarpState& ws, WarpOp op, unsigned mask) {
+  if (op == kSyncWarp) return 0;
+  if (op == kBallot || op == kAny || op == kAll) {
+    unsigned ballot = 0;
+    for (unsigned bits = mask; bits != 0; bits &= bits - 1) {
+      unsigned l = static_cast<unsigned>(__builtin_ctz(bits));
+      if (ws.wait[l].value != 0) ballot |= lane_bit(l);
     }
-    case kBallot:
-    case kAny:
-    case kAll: {
-      unsigned ballot = 0;
-      for (unsigned l = 0; l < 32; l++) {
-        if ((mask >> l & 1) && ws.wait[l].value != 0) ballot |= lane_bit(l);
-      }
-      if (me.op == kBallot) return ballot;
-      if (me.op == kAny) return ballot != 0;
-      return ballot == mask;
-    }
-    case kSyncWarp:
-      return 0;
-    default: {
-      uint32_t acc = 0;
-      bool first = true;
-      for (unsigned l = 0; l < 32; l++) {
-        if (!(mask >> l & 1)) continue;
-        uint32_t v = static_cast<uint32_t>(ws.wait[l].value);
-        if (first) {
-          acc = v;
-          first = false;
-          continue;
-        }
-        switch (me.op) {
-          case kReduceAdd: acc += v; break;
-          case kReduceMin: acc = static_cast<int32_t>(v) < static_cast<int32_t>(acc) ? v : acc; break;
-          case kReduceMax: acc = static_cast<int32_t>(v) > static_cast<int32_t>(acc) ? v : acc; break;
-          case kReduceUMin: acc = v < acc ? v : acc; break;
-          case kReduceUMax: acc = v > acc ? v : acc; break;
-          case kReduceAnd: acc &= v; break;
-          case kReduceOr: acc |= v; break;
-          case kReduceXor: acc ^= v; break;
-          default: break;
-        }
-      }
-      return acc;
+    if (op == kBallot) return ballot;
+    return op == kAny ? ballot != 0 : ballot == mask;
+  }
+  unsigned bits = mask;
+  uint32_t acc = static_cast<uint32_t>(ws.wait[__builtin_ctz(bits)].value);
+  for (bits &= bits - 1; bits != 0; bits &= bits - 1) {
+    uint32_t v = static_cast<uint32_t>(ws.wait[__builtin_ctz(bits)].value);
+    switch (op) {
+      case kReduceAdd: acc += v; break;
+      case kReduceMin: acc = static_cast<int32_t>(v) < static_cast<int32_t>(acc) ? v : acc; break;
+      case kReduceMax: acc = static_cast<int32_t>(v) > static_cast<int32_t>(acc) ? v : acc; break;
+      case kReduceUMin: acc = v < acc ? v : acc; break;
+      case kReduceUMax: acc = v > acc ? v : acc; break;
+      case kReduceAnd: acc &= v; break;
+      case kReduceOr: acc |= v; break;
+      default: acc ^= v; break;  // kReduceXor
     }
   }
+  return acc;
 }
 
 }  // namespace
@@ -537,36 +536,45 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
   Fiber* f = t_fiber;
   WarpState& ws = w.warps[f->warp];
   unsigned me = lane_bit(f->lane);
-  const char* name = warp_op_name(op);
   if (!(mask & me)) {
-    fail("%s at %s:%d: mask 0x%08x does not include the calling lane %u", name, base_name(file), line, mask, f->lane);
+    fail("%s at %s:%d: mask 0x%08x does not include the calling lane %u", warp_op_name(op), base_name(file), line,
+         mask, f->lane);
   }
   if (is_shuffle(op) && (width < 1 || width > 32 || (width & (width - 1)) != 0)) {
-    fail("%s at %s:%d: width expected a power of two in [1, 32] but was %d", name, base_name(file), line, width);
+    fail("%s at %s:%d: width expected a power of two in [1, 32] but was %d", warp_op_name(op), base_name(file),
+         line, width);
   }
   if (mask & ~ws.exists) {
     fail("%s at %s:%d: mask 0x%08x names lanes 0x%08x that are not threads of the block (warp %u has lanes 0x%08x)",
-         name, base_name(file), line, mask, mask & ~ws.exists, f->warp, ws.exists);
+         warp_op_name(op), base_name(file), line, mask, mask & ~ws.exists, f->warp, ws.exists);
   }
   if (mask & ws.exited) {
-    fail("%s at %s:%d: mask 0x%08x names lanes 0x%08x of warp %u that have exited", name, base_name(file), line,
-         mask, mask & ws.exited, f->warp);
+    fail("%s at %s:%d: mask 0x%08x names lanes 0x%08x of warp %u that have exited", warp_op_name(op), base_name(file),
+         line, mask, mask & ws.exited, f->warp);
   }
-  // Lanes already waiting at this collective; a waiting lane that needs this lane in a different
-  // collective, while this one needs it here, can never be released: a certain deadlock.
-  unsigned matching = me;
-  for (unsigned l = 0; l < 32; l++) {
-    if (!(ws.pending >> l & 1) || !(mask >> l & 1)) continue;
-    const WarpWait& p = ws.wait[l];
-    if (p.op == op && p.mask == mask) {
-      matching |= lane_bit(l);
-    } else if (p.mask & me) {
+  // Join the open collective of the same kind and mask, if any. Lanes waiting in another open
+  // collective that needs this lane, while this one needs them, can never be released: a certain
+  // deadlock, reported now.
+  WarpGroup* mine = nullptr;
+  for (int g = 0; g < ws.groups; g++) {
+    WarpGroup& grp = ws.group[g];
+    if (grp.op == op && grp.mask == mask) {
+      mine = &grp;
+    } else if ((grp.mask & me) && (grp.arrived & mask)) {
+      unsigned l = static_cast<unsigned>(__builtin_ctz(grp.arrived & mask));
+      const WarpWait& p = ws.wait[l];
       fail("warp %u diverged: lane %u reached %s(mask 0x%08x) at %s:%d while lane %u waits for it in %s(mask 0x%08x) "
            "at %s:%d",
-           f->warp, f->lane, name, mask, base_name(file), line, l, warp_op_name(p.op), p.mask, base_name(p.file),
-           p.line);
+           f->warp, f->lane, warp_op_name(op), mask, base_name(file), line, l, warp_op_name(p.op), p.mask,
+           base_name(p.file), p.line);
     }
   }
+  if (mine == nullptr) {
+    mine = &ws.group[ws.groups++];
+    *mine = WarpGroup{op, mask, 0};
+  }
+  mine->arrived |= me;
+  const unsigned matching = mine->arrived;
   ws.wait[f->lane] = WarpWait{op, mask, value, arg, width, file, line};
   if (matching != mask) {
     ws.pending |= me;
@@ -574,18 +582,21 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
     wait_here(w, f);
     return f->warp_result;
   }
-  // The last lane of the mask has arrived: every lane's result, then release the others.
+  // The last lane of the mask has arrived: close the collective, give every lane its result and
+  // release the others.
   ws.pending &= ~mask;
-  uint64_t mine = collective_result(ws, mask, f->lane);
-  for (unsigned i = 0; i < 32; i++) {
-    unsigned l = w.reverse ? 31 - i : i;
-    if (!(mask >> l & 1) || l == f->lane) continue;
+  *mine = ws.group[--ws.groups];
+  const bool shuffle = is_shuffle(op);
+  const uint64_t uniform = shuffle ? 0 : uniform_result(ws, op, mask);
+  for (unsigned rest = mask & ~me; rest != 0;) {
+    unsigned l = w.reverse ? 31 - static_cast<unsigned>(__builtin_clz(rest)) : static_cast<unsigned>(__builtin_ctz(rest));
+    rest &= ~lane_bit(l);
     Fiber* x = w.fibers[f->warp * 32 + l].get();
-    x->warp_result = collective_result(ws, mask, l);
+    x->warp_result = shuffle ? shuffle_result(ws, mask, l) : uniform;
     x->state = FiberState::Runnable;
     w.push(x);
   }
-  return mine;
+  return shuffle ? shuffle_result(ws, mask, f->lane) : uniform;
 }
 
 unsigned warp_active_mask() {
