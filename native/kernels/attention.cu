@@ -8,7 +8,7 @@
 // lanes of a group read T different float4 of one shared-memory row (no bank conflicts) while
 // the groups of a warp read the same row (a broadcast). The other operand streams through shared
 // memory in tiles; the L x L scores exist only as a few registers per thread.
-#include "fb_device.cuh"
+#include "fusedbert/kernels.h"
 
 namespace fb_attention {
 
