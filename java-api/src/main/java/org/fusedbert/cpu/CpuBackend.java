@@ -3,6 +3,9 @@ package org.fusedbert.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.fusedbert.api.Activation;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
@@ -31,6 +34,7 @@ import org.fusedbert.api.Tensor;
 public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Elements per chunk of an element-wise operation. */
     private static final int ELEMENT_GRAIN = 1 << 15;
     /** Elements per chunk of a row-wise operation: rows per chunk = this / row length. */
@@ -306,136 +310,25 @@ public final class CpuBackend implements Backend {
     @Override
     public void attentionForward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse) {
         OpChecks.attentionForward(this, qkv, validLengths, heads, scale, out, lse);
-        AttentionShape sh = attentionShape("attentionForward", qkv, validLengths, heads);
+        CpuAttention attention = attention("attentionForward", qkv, validLengths, heads, scale);
         MemorySegment qs = qkv.segment(), os = out.segment(), ls = lse.segment();
-        CpuThreads.forChunks(sh.batch * heads, task -> {
-            int b = task / heads, h = task % heads;
-            int len = sh.lengths[b], d = sh.headDim, length = sh.length;
-            double[] q = sh.load(qs, b, 0, h, length, false);
-            double[] kt = sh.load(qs, b, 1, h, len, true);
-            double[] v = sh.load(qs, b, 2, h, len, false);
-            double[] s = new double[len];
-            double[] acc = new double[d];
-            float[] row = new float[d];
-            float[] lseRow = new float[length];
-            for (int i = 0; i < length; i++) {
-                scores(q, i, kt, d, len, scale, s);
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) {
-                    max = Math.max(max, s[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < len; j++) {
-                    double e = Math.exp(s[j] - max);
-                    s[j] = e;
-                    sum += e;
-                }
-                double inv = 1.0 / sum;
-                Arrays.fill(acc, 0.0);
-                for (int j = 0; j < len; j++) {
-                    double p = s[j] * inv;
-                    int vj = j * d;
-                    for (int c = 0; c < d; c++) {
-                        acc[c] += p * v[vj + c];
-                    }
-                }
-                for (int c = 0; c < d; c++) {
-                    row[c] = (float) acc[c];
-                }
-                MemorySegment.copy(row, 0, os, F, sh.outOffset(b, i, h) * 4, d);
-                lseRow[i] = (float) (max + Math.log(sum));
-            }
-            MemorySegment.copy(lseRow, 0, ls, F, ((long) b * heads + h) * length * 4, length);
-        });
+        CpuThreads.forChunks(attention.tasks(), task -> attention.forward(task / heads, task % heads, qs, os, ls));
     }
 
     @Override
     public void attentionBackward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse,
                                   Tensor dOut, Tensor delta, Tensor dqkv) {
         OpChecks.attentionBackward(this, qkv, validLengths, heads, scale, out, lse, dOut, delta, dqkv);
-        AttentionShape sh = attentionShape("attentionBackward", qkv, validLengths, heads);
+        CpuAttention attention = attention("attentionBackward", qkv, validLengths, heads, scale);
         MemorySegment qs = qkv.segment(), os = out.segment(), ls = lse.segment(), dos = dOut.segment();
         MemorySegment deltas = delta.segment(), dqs = dqkv.segment();
-        CpuThreads.forChunks(sh.batch * heads, task -> {
-            int b = task / heads, h = task % heads;
-            int len = sh.lengths[b], d = sh.headDim, length = sh.length;
-            double[] q = sh.load(qs, b, 0, h, length, false);
-            double[] k = sh.load(qs, b, 1, h, len, false);
-            double[] kt = sh.load(qs, b, 1, h, len, true);
-            double[] vt = sh.load(qs, b, 2, h, len, true);
-            double[] o = sh.loadOut(os, b, h);
-            double[] g = sh.loadOut(dos, b, h);
-            float[] lseRow = new float[length];
-            MemorySegment.copy(ls, F, ((long) b * heads + h) * length * 4, lseRow, 0, length);
-            double[] s = new double[len];
-            double[] dp = new double[len];
-            double[] dq = new double[d];
-            double[] dk = new double[len * d];
-            double[] dv = new double[len * d];
-            float[] deltaRow = new float[length];
-            float[] row = new float[d];
-            for (int i = 0; i < length; i++) {
-                int qi = i * d;
-                double di = 0;
-                for (int c = 0; c < d; c++) {
-                    di += g[qi + c] * o[qi + c];
-                }
-                deltaRow[i] = (float) di;
-                scores(q, i, kt, d, len, scale, s);
-                double rowLse = lseRow[i];
-                for (int j = 0; j < len; j++) {
-                    s[j] = Math.exp(s[j] - rowLse);
-                }
-                scores(g, i, vt, d, len, 1f, dp);
-                Arrays.fill(dq, 0.0);
-                for (int j = 0; j < len; j++) {
-                    double p = s[j];
-                    double ds = p * (dp[j] - di);
-                    int kj = j * d;
-                    for (int c = 0; c < d; c++) {
-                        dq[c] += ds * k[kj + c];
-                        dk[kj + c] += ds * q[qi + c];
-                        dv[kj + c] += p * g[qi + c];
-                    }
-                }
-                for (int c = 0; c < d; c++) {
-                    row[c] = (float) (dq[c] * scale);
-                }
-                MemorySegment.copy(row, 0, dqs, F, sh.qkvOffset(b, i, 0, h) * 4, d);
-            }
-            for (int j = 0; j < length; j++) {
-                for (int c = 0; c < d; c++) {
-                    row[c] = j < len ? (float) (dk[j * d + c] * scale) : 0f;
-                }
-                MemorySegment.copy(row, 0, dqs, F, sh.qkvOffset(b, j, 1, h) * 4, d);
-                for (int c = 0; c < d; c++) {
-                    row[c] = j < len ? (float) dv[j * d + c] : 0f;
-                }
-                MemorySegment.copy(row, 0, dqs, F, sh.qkvOffset(b, j, 2, h) * 4, d);
-            }
-            MemorySegment.copy(deltaRow, 0, deltas, F, ((long) b * heads + h) * length * 4, length);
-        });
+        CpuThreads.forChunks(attention.tasks(),
+                task -> attention.backward(task / heads, task % heads, qs, os, ls, dos, deltas, dqs));
     }
 
-    /** {@code s[j] = scale * sum_c a[i, c] * bt[c, j]} for {@code j < len}, in float64. */
-    private static void scores(double[] a, int i, double[] bt, int d, int len, float scale, double[] s) {
-        Arrays.fill(s, 0, len, 0.0);
-        for (int c = 0; c < d; c++) {
-            double x = a[i * d + c];
-            int base = c * len;
-            for (int j = 0; j < len; j++) {
-                s[j] += x * bt[base + j];
-            }
-        }
-        if (scale != 1f) {
-            for (int j = 0; j < len; j++) {
-                s[j] *= scale;
-            }
-        }
-    }
-
-    private AttentionShape attentionShape(String op, Tensor qkv, Tensor validLengths, int heads) {
-        int batch = qkv.dim(0), length = qkv.dim(1), e = qkv.dim(2) / 3;
+    /** The call's geometry, after checking the valid lengths are in [1, L]. */
+    private static CpuAttention attention(String op, Tensor qkv, Tensor validLengths, int heads, float scale) {
+        int batch = qkv.dim(0), length = qkv.dim(1);
         int[] lengths = new int[batch];
         if (validLengths == null) {
             Arrays.fill(lengths, length);
@@ -443,47 +336,7 @@ public final class CpuBackend implements Backend {
             OpChecks.validLengths(op, "validLengths", validLengths.segment(), batch, length);
             MemorySegment.copy(validLengths.segment(), I, 0, lengths, 0, batch);
         }
-        return new AttentionShape(batch, length, e, e / heads, lengths);
-    }
-
-    /** Index arithmetic of the packed {@code [B, L, 3E]} projection and the {@code [B, L, E]} output. */
-    private record AttentionShape(int batch, int length, int embed, int headDim, int[] lengths) {
-        /** Element offset of row (b, l), part (0 = Q, 1 = K, 2 = V), head h in qkv. */
-        long qkvOffset(int b, int l, int part, int h) {
-            return ((long) b * length + l) * 3L * embed + (long) part * embed + (long) h * headDim;
-        }
-
-        long outOffset(int b, int l, int h) {
-            return ((long) b * length + l) * embed + (long) h * headDim;
-        }
-
-        /** Rows [0, rows) of one head's Q, K or V as float64, [rows, d] or transposed [d, rows]. */
-        double[] load(MemorySegment qkv, int b, int part, int h, int rows, boolean transposed) {
-            int d = headDim;
-            double[] dst = new double[rows * d];
-            float[] row = new float[d];
-            for (int r = 0; r < rows; r++) {
-                MemorySegment.copy(qkv, F, qkvOffset(b, r, part, h) * 4, row, 0, d);
-                for (int c = 0; c < d; c++) {
-                    dst[transposed ? c * rows + r : r * d + c] = row[c];
-                }
-            }
-            return dst;
-        }
-
-        /** One head's [L, d] slice of a [B, L, E] tensor as float64. */
-        double[] loadOut(MemorySegment s, int b, int h) {
-            int d = headDim;
-            double[] dst = new double[length * d];
-            float[] row = new float[d];
-            for (int r = 0; r < length; r++) {
-                MemorySegment.copy(s, F, outOffset(b, r, h) * 4, row, 0, d);
-                for (int c = 0; c < d; c++) {
-                    dst[r * d + c] = row[c];
-                }
-            }
-            return dst;
-        }
+        return new CpuAttention(batch, length, qkv.dim(2) / 3, heads, lengths, scale);
     }
 
     // ------------------------------------------------------------------ residual + dropout + layernorm
@@ -663,12 +516,9 @@ public final class CpuBackend implements Backend {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int c = 0; c < classes; c++) {
                     max = Math.max(max, x[c]);
+                    e[c] = x[c];
                 }
-                double sum = 0;
-                for (int c = 0; c < classes; c++) {
-                    e[c] = Math.exp((double) x[c] - max);
-                    sum += e[c];
-                }
+                double sum = expShiftedSum(e, classes, max);
                 rowLoss[r] = max + Math.log(sum) - x[label[r]];
                 double norm = invN / sum;
                 for (int c = 0; c < classes; c++) {
@@ -683,6 +533,23 @@ public final class CpuBackend implements Backend {
             total += l;
         }
         loss.segment().set(F, 0, (float) (total * invN));
+    }
+
+    /** {@code e[c] = exp(e[c] - shift)} for c &lt; n, in float64 vector lanes; returns their sum. */
+    private static double expShiftedSum(double[] e, int n, double shift) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int c = 0;
+        for (; c <= n - D.length(); c += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, e, c).sub(shift).lanewise(VectorOperators.EXP);
+            v.intoArray(e, c);
+            acc = acc.add(v);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < n; c++) {
+            e[c] = Math.exp(e[c] - shift);
+            sum += e[c];
+        }
+        return sum;
     }
 
     @Override

@@ -33,6 +33,12 @@ class AttentionOpsTest {
         check(3, 13, 2, 16, new int[] {13, 5, 1}, (float) (1 / Math.sqrt(16)));
     }
 
+    /** Longer than a vector of keys: several key chunks, a partial last one. */
+    @Test
+    void severalKeyChunksWithPadding() {
+        check(2, 37, 2, 16, new int[] {37, 19}, 0.25f);
+    }
+
     @Test
     void oddHeadDimWithoutPadding() {
         check(2, 9, 3, 5, null, 0.3f);
