@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(FBSIM_USE_UCONTEXT)
 
 extern "C" void fbsim_switch_stack(void** save_sp, void* new_sp);
 extern "C" void fbsim_fiber_trampoline();

@@ -1,17 +1,18 @@
 // Minimal cooperative execution contexts for the simulator's fibers: a stack-pointer swap in
-// x86-64 assembly (no syscall, ~ a function call), with a ucontext fallback elsewhere.
+// x86-64 assembly (no syscall, ~ a function call), with a ucontext fallback elsewhere (or with
+// -DFBSIM_USE_UCONTEXT, e.g. for tools that understand ucontext but not hand-made stacks).
 #pragma once
 
 #include <stddef.h>
 
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(FBSIM_USE_UCONTEXT)
 #include <ucontext.h>
 #endif
 
 namespace fbsim {
 
 struct Context {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(FBSIM_USE_UCONTEXT)
   void* sp = nullptr;
 #else
   ucontext_t uc;
