@@ -50,6 +50,7 @@ public final class SimRuntime {
 
     /** Number of host threads that run a launch's blocks. */
     public static int threadCount() {
+        Library.get();
         try {
             return (int) fbsim_thread_count.HANDLE.invokeExact();
         } catch (Throwable t) {
@@ -59,6 +60,7 @@ public final class SimRuntime {
 
     /** Every kernel the library can run: the ABI header's, then the simulator's self-tests. */
     public static List<String> kernelNames() {
+        Library.get();
         try {
             int count = (int) fbsim_kernel_count.HANDLE.invokeExact();
             List<String> names = new ArrayList<>(count);
@@ -77,6 +79,7 @@ public final class SimRuntime {
      * letter per parameter, or {@code null} if the library has no such kernel.
      */
     public static String kernelSignature(String kernel) {
+        Library.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sig = (MemorySegment) fbsim_kernel_signature.HANDLE.invokeExact(arena.allocateFrom(kernel));
             return sig.equals(MemorySegment.NULL) ? null : sig.reinterpret(Long.MAX_VALUE).getString(0);
@@ -93,6 +96,7 @@ public final class SimRuntime {
      * @throws IllegalArgumentException for an unknown kernel or an invalid launch configuration
      */
     public static void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, MemorySegment args) {
+        Library.get();
         int rc;
         String message;
         try (Arena arena = Arena.ofConfined()) {
@@ -117,6 +121,7 @@ public final class SimRuntime {
      */
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb,
                             long bias, boolean relu, float beta, long c, int ldc) {
+        Library.get();
         int rc;
         String message;
         try (Arena arena = Arena.ofConfined()) {
@@ -143,12 +148,28 @@ public final class SimRuntime {
         return new IllegalStateException("SimRuntime: " + function + " failed: " + t, t);
     }
 
-    /** The loaded library; initialized (and its ABI checked) on first use of any function. */
+    /**
+     * The loaded library, loaded (and its ABI checked) by the first call of any function. Loaded
+     * outside class initialization, so that a missing library is the same clear
+     * {@link IllegalStateException} on every call rather than an ExceptionInInitializerError.
+     */
     private static final class Library {
-        static final SymbolLookup LOOKUP = load();
+        private static volatile SymbolLookup lookup;
+
+        static SymbolLookup get() {
+            SymbolLookup loaded = lookup;
+            return loaded != null ? loaded : loadOnce();
+        }
+
+        private static synchronized SymbolLookup loadOnce() {
+            if (lookup == null) {
+                lookup = load();
+            }
+            return lookup;
+        }
 
         static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
-            MemorySegment address = LOOKUP.find(name).orElseThrow(() -> new IllegalStateException(
+            MemorySegment address = get().find(name).orElseThrow(() -> new IllegalStateException(
                     "SimRuntime: symbol " + name + " expected in " + LIBRARY_RESOURCE + " but was missing"));
             return Linker.nativeLinker().downcallHandle(address, descriptor);
         }
