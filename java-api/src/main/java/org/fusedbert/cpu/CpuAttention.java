@@ -78,49 +78,89 @@ final class CpuAttention {
     }
 
     /**
-     * {@code s[j] = scale * a[i, :] . bt[:, j]} for j in [0, nPad), with -inf at {@code j >= n}
-     * when {@code maskTail}; returns the maximum.
+     * {@code s[j] = factor * a[i, :] . bt[:, j]} for j in [0, nPad), with -inf at {@code j >= n}
+     * when {@code maskTail}; returns the maximum. Four key chunks at a time: four independent
+     * FMA chains hide the FMA latency.
      */
     private float scores(float[] a, int i, float[] bt, int n, int nPad, float factor, boolean maskTail, float[] s) {
         int d = headDim;
-        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int jb = 0; jb < nPad; jb += VL) {
+        int ai = i * d;
+        int jb = 0;
+        for (; jb + 4 * VL <= nPad; jb += 4 * VL) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int c = 0; c < d; c++) {
+                FloatVector x = FloatVector.broadcast(S, a[ai + c]);
+                int base = c * nPad + jb;
+                acc0 = FloatVector.fromArray(S, bt, base).fma(x, acc0);
+                acc1 = FloatVector.fromArray(S, bt, base + VL).fma(x, acc1);
+                acc2 = FloatVector.fromArray(S, bt, base + 2 * VL).fma(x, acc2);
+                acc3 = FloatVector.fromArray(S, bt, base + 3 * VL).fma(x, acc3);
+            }
+            acc0.mul(factor).intoArray(s, jb);
+            acc1.mul(factor).intoArray(s, jb + VL);
+            acc2.mul(factor).intoArray(s, jb + 2 * VL);
+            acc3.mul(factor).intoArray(s, jb + 3 * VL);
+        }
+        for (; jb < nPad; jb += VL) {
             FloatVector acc = FloatVector.zero(S);
             for (int c = 0; c < d; c++) {
-                acc = FloatVector.fromArray(S, bt, c * nPad + jb).fma(FloatVector.broadcast(S, a[i * d + c]), acc);
+                acc = FloatVector.fromArray(S, bt, c * nPad + jb).fma(FloatVector.broadcast(S, a[ai + c]), acc);
             }
-            if (factor != 1f) {
-                acc = acc.mul(factor);
-            }
-            if (maskTail && jb + VL > n) {
-                VectorMask<Float> valid = S.indexInRange(jb, n);
-                acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(acc, valid);
-            }
-            acc.intoArray(s, jb);
-            max = max.max(acc);
+            acc.mul(factor).intoArray(s, jb);
+        }
+        if (maskTail && n < nPad) {
+            int last = nPad - VL;
+            FloatVector tail = FloatVector.fromArray(S, s, last);
+            FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(tail, S.indexInRange(last, n)).intoArray(s, last);
+        }
+        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (jb = 0; jb < nPad; jb += VL) {
+            max = max.max(FloatVector.fromArray(S, s, jb));
         }
         return max.reduceLanes(VectorOperators.MAX);
     }
 
-    /** {@code out[c] = sum_j w[j] * bt[c, j]} for every c, in float32 lanes. */
-    private void weightedRows(float[] w, float[] bt, int nPad, float[] out) {
-        for (int c = 0; c < headDim; c++) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int jb = 0; jb < nPad; jb += VL) {
-                acc = FloatVector.fromArray(S, w, jb).fma(FloatVector.fromArray(S, bt, c * nPad + jb), acc);
+    /** Rows [0, n) of one head's K or V as [n, dPad], columns zero-padded to whole vectors. */
+    private float[] paddedRows(MemorySegment qkv, int b, int part, int h, int n, int dPad) {
+        float[] dst = new float[n * dPad];
+        for (int j = 0; j < n; j++) {
+            MemorySegment.copy(qkv, F, qkvOffset(b, j, part, h) * 4, dst, j * dPad, headDim);
+        }
+        return dst;
+    }
+
+    /**
+     * {@code out[0:dPad] = sum_{j < n} w[j] * m[j, :]}: lanes run over the head dimension; four
+     * accumulators (j mod 4) hide the FMA latency and are added pairwise at the end.
+     */
+    private static void weightedRows(float[] w, float[] m, int n, int dPad, float[] out) {
+        for (int c0 = 0; c0 < dPad; c0 += VL) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                int base = j * dPad + c0;
+                acc0 = FloatVector.fromArray(S, m, base).fma(FloatVector.broadcast(S, w[j]), acc0);
+                acc1 = FloatVector.fromArray(S, m, base + dPad).fma(FloatVector.broadcast(S, w[j + 1]), acc1);
+                acc2 = FloatVector.fromArray(S, m, base + 2 * dPad).fma(FloatVector.broadcast(S, w[j + 2]), acc2);
+                acc3 = FloatVector.fromArray(S, m, base + 3 * dPad).fma(FloatVector.broadcast(S, w[j + 3]), acc3);
             }
-            out[c] = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < n; j++) {
+                acc0 = FloatVector.fromArray(S, m, j * dPad + c0).fma(FloatVector.broadcast(S, w[j]), acc0);
+            }
+            acc0.add(acc1).add(acc2.add(acc3)).intoArray(out, c0);
         }
     }
 
     /** The forward for (b, h): out rows and lse. */
     void forward(int b, int h, MemorySegment qkv, MemorySegment out, MemorySegment lse) {
-        int d = headDim, n = lengths[b], nPad = padded(n);
+        int d = headDim, n = lengths[b], nPad = padded(n), dPad = padded(d);
         float[] q = rows(qkv, length, r -> qkvOffset(b, r, 0, h));
         float[] kt = transposed(qkv, b, 1, h, n, nPad);
-        float[] vt = transposed(qkv, b, 2, h, n, nPad);
+        float[] v = paddedRows(qkv, b, 2, h, n, dPad);
         float[] s = new float[nPad];
-        float[] o = new float[d];
+        float[] o = new float[dPad];
         float[] lseRow = new float[length];
         for (int i = 0; i < length; i++) {
             float max = scores(q, i, kt, n, nPad, scale, true, s);
@@ -130,7 +170,7 @@ final class CpuAttention {
                 e.intoArray(s, jb);
                 sum += e.reduceLanes(VectorOperators.ADD);
             }
-            weightedRows(s, vt, nPad, o);
+            weightedRows(s, v, n, dPad, o);
             float inv = (float) (1.0 / sum);
             for (int c = 0; c < d; c++) {
                 o[c] *= inv;
@@ -144,9 +184,10 @@ final class CpuAttention {
     /** The backward for (b, h): dQ, dK, dV slices of dqkv and the delta row. */
     void backward(int b, int h, MemorySegment qkv, MemorySegment out, MemorySegment lse, MemorySegment dOut,
                   MemorySegment delta, MemorySegment dqkv) {
-        int d = headDim, n = lengths[b], nPad = padded(n);
+        int d = headDim, n = lengths[b], nPad = padded(n), dPad = padded(d);
         float[] q = rows(qkv, length, r -> qkvOffset(b, r, 0, h));
         float[] o = rows(out, length, r -> rowOffset(b, r, h));
+        float[] k = paddedRows(qkv, b, 1, h, n, dPad);
         float[] g = rows(dOut, length, r -> rowOffset(b, r, h));
         float[] kt = transposed(qkv, b, 1, h, n, nPad);
         float[] vt = transposed(qkv, b, 2, h, n, nPad);
@@ -156,7 +197,7 @@ final class CpuAttention {
         float[] ds = new float[nPad];
         float[] dkt = new float[d * nPad];
         float[] dvt = new float[d * nPad];
-        float[] dq = new float[d];
+        float[] dq = new float[dPad];
         float[] deltaRow = new float[length];
         for (int i = 0; i < length; i++) {
             double di = 0;
@@ -176,7 +217,7 @@ final class CpuAttention {
                 FloatVector pv = FloatVector.fromArray(S, p, jb);
                 pv.mul(FloatVector.fromArray(S, ds, jb).sub(deltaI)).intoArray(ds, jb);
             }
-            weightedRows(ds, kt, nPad, dq);
+            weightedRows(ds, k, n, dPad, dq);
             for (int c = 0; c < d; c++) {
                 dq[c] *= scale;
             }
