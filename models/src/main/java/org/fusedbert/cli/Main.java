@@ -1,12 +1,15 @@
 package org.fusedbert.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code ./fusedbert <command>}: the command-line entry point. */
 @Command(name = "fusedbert", mixinStandardHelpOptions = true, version = "fusedbert 0.1.0",
         description = "Pretrain a small BERT by masked language modelling and fine-tune it for sentiment.",
-        subcommands = {InfoCommand.class, PrepareCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, PretrainCommand.class, FinetuneCommand.class, EvaluateCommand.class,
+            FillMaskCommand.class, PredictCommand.class, PrepareCommand.class, InfoCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -18,13 +21,49 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** Runs the CLI with its output and errors going to {@code out} and {@code err} (null: the standard streams). */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        System.setProperty("java.awt.headless", "true");
         CommandLine cli = new CommandLine(new Main());
-        // Bad input is one line on stderr and a non-zero exit, never a stack trace.
+        if (out != null) {
+            cli.setOut(out);
+        }
+        if (err != null) {
+            cli.setErr(err);
+        }
+        // Bad input is one line on stderr and a non-zero exit, never a stack trace or a usage page.
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
-            line.getErr().println("fusedbert: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            line.getErr().println("fusedbert: " + firstLine(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            line.getErr().flush();
             return 1;
         });
-        return cli.execute(args);
+        cli.setParameterExceptionHandler((ex, args2) -> {
+            CommandLine c = ex.getCommandLine();
+            c.getErr().println("fusedbert " + c.getCommandName() + ": " + firstLine(ex.getMessage())
+                    + " (see ./fusedbert " + (c == cli ? "" : c.getCommandName() + " ") + "--help)");
+            c.getErr().flush();
+            return 2;
+        });
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        return code;
+    }
+
+    /** Prints lines to a command's output, each flushed at once (progress lines must show while a run goes on). */
+    static java.util.function.Consumer<String> printer(CommandLine.Model.CommandSpec spec) {
+        PrintWriter out = spec.commandLine().getOut();
+        return line -> {
+            out.println(line);
+            out.flush();
+        };
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
     }
 
     @Override

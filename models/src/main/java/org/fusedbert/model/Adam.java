@@ -42,6 +42,21 @@ public final class Adam {
         params.backend().fill(step.get(), 0.0);
     }
 
+    /**
+     * Continues an earlier optimizer over {@code range}: its moments ({@code range.length()}
+     * floats each) and its step.
+     */
+    public void restore(Range range, AdamConfig config, float[] firstMoments, float[] secondMoments, int stepValue) {
+        reset(range, config);
+        if (firstMoments.length != range.length() || secondMoments.length != range.length()) {
+            throw new IllegalArgumentException("Adam.restore: moments expected " + range.length() + " floats but were "
+                    + firstMoments.length + " and " + secondMoments.length);
+        }
+        moments(m).copyFrom(firstMoments);
+        moments(v).copyFrom(secondMoments);
+        step.get().copyFrom(new int[] {stepValue});
+    }
+
     /** The range being updated. */
     public Range range() {
         return range;

@@ -160,6 +160,15 @@ public record BertConfig(int vocabSize, int maxLen, int hidden, int heads, int f
         }
     }
 
+    /** The same JSON on one line (for metadata). */
+    public String toCompactJson() {
+        try {
+            return JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("BertConfig: cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
     /**
      * Parses {@link #toJson()}'s output; every field must be present.
      *

@@ -190,12 +190,13 @@ public final class BertModel implements AutoCloseable {
      * Inference for masked-token prediction on {@link #batchIds()}: the vocabulary logits of every
      * position whose id is {@code [mask]}, in position order, in {@link MlmHead#logits()}.
      *
-     * @param maskPositions int32 [B*L]: any value but -1 at the positions to predict
+     * @param positions [B*L] flags: any value but -1 at the positions to predict
      * @return the number of rows written
      */
-    public int maskedLogits(Tensor maskPositions) {
+    public int maskedLogits(int[] positions) {
+        mlmLabels.get().copyFrom(positions);
         encoder.forward(batchIds.get(), inferenceDropouts());
-        return mlmHead.logitsAt(encoder.output(), maskPositions);
+        return mlmHead.logitsAt(encoder.output(), mlmLabels.get());
     }
 
     // Adds the step's loss to the window sum without a host read: lossSum += loss * 1.

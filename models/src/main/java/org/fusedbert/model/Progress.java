@@ -1,6 +1,6 @@
 package org.fusedbert.model;
 
-import java.io.PrintStream;
+import java.util.function.Consumer;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -12,14 +12,14 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 public abstract class Progress implements AutoCloseable {
     /** A terminal's bar when standard output is a terminal, else log lines on {@code out}. */
-    public static Progress create(String task, long total, PrintStream out) {
+    public static Progress create(String task, long total, Consumer<String> out) {
         java.io.Console console = System.console();
         boolean terminal = console != null && console.isTerminal();
         return terminal ? new Bar(task, total) : new Lines(task, total, out, 10_000);
     }
 
     /** Plain lines every {@code intervalMillis} (tests use 0 to see every update). */
-    public static Progress lines(String task, long total, PrintStream out, long intervalMillis) {
+    public static Progress lines(String task, long total, Consumer<String> out, long intervalMillis) {
         return new Lines(task, total, out, intervalMillis);
     }
 
@@ -66,13 +66,13 @@ public abstract class Progress implements AutoCloseable {
     private static final class Lines extends Progress {
         private final String task;
         private final long total;
-        private final PrintStream out;
+        private final Consumer<String> out;
         private final long intervalNanos;
         private long lastPrint = System.nanoTime();
         private String last;
         private boolean unprinted;
 
-        Lines(String task, long total, PrintStream out, long intervalMillis) {
+        Lines(String task, long total, Consumer<String> out, long intervalMillis) {
             this.task = task;
             this.total = total;
             this.out = out;
@@ -85,7 +85,7 @@ public abstract class Progress implements AutoCloseable {
             long now = System.nanoTime();
             unprinted = true;
             if (now - lastPrint >= intervalNanos) {
-                out.println(last);
+                out.accept(last);
                 lastPrint = now;
                 unprinted = false;
             }
@@ -94,9 +94,8 @@ public abstract class Progress implements AutoCloseable {
         @Override
         public void close() {
             if (unprinted) {
-                out.println(last);
+                out.accept(last);
             }
-            out.flush();
         }
     }
 }

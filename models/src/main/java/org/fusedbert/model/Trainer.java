@@ -1,9 +1,9 @@
 package org.fusedbert.model;
 
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.model.ParameterLayout.Phase;
 
@@ -69,7 +69,7 @@ public final class Trainer {
     private final long seed;
     private final Options options;
     private final MetricsLog metrics;
-    private final PrintStream out;
+    private final Consumer<String> out;
     private final ProgressFactory progress;
     private final long startNanos = System.nanoTime();
     private final int[] rows;
@@ -80,9 +80,9 @@ public final class Trainer {
     /**
      * @param seed     drives the data order (the model's own seed drives dropout and masking)
      * @param metrics  where records go, or null
-     * @param out      where epoch summaries are printed
+     * @param out      receives the epoch summaries, one line each
      */
-    public Trainer(BertModel model, long seed, Options options, MetricsLog metrics, PrintStream out,
+    public Trainer(BertModel model, long seed, Options options, MetricsLog metrics, Consumer<String> out,
                    ProgressFactory progress) {
         this.model = model;
         this.seed = seed;
@@ -126,7 +126,7 @@ public final class Trainer {
                         finishWindow(window, "pretrain", epoch, step, bar, s);
                         Position next = new Position(epoch, s);
                         hooks.checkpoint(next);
-                        out.println(String.format(Locale.ROOT, "pretrain: stopped at step %d (--max-steps); "
+                        out.accept(String.format(Locale.ROOT, "pretrain: stopped at step %d (--max-steps); "
                                 + "--resume continues at epoch %d step %d", step, epoch + 1, s));
                         return next;
                     }
@@ -144,7 +144,7 @@ public final class Trainer {
                 finishWindow(window, "pretrain", epoch, step, bar, steps);
             }
             double mean = window.epochLoss / Math.max(1, window.epochSteps);
-            out.println(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s)", epoch + 1, epochs,
+            out.accept(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s)", epoch + 1, epochs,
                     mean, wallSeconds()));
             record(new MetricsLog.Metric("epoch", "pretrain", epoch + 1, step, mean, null, null, null, wallSeconds()));
             hooks.afterEpoch(epoch + 1, mean);
@@ -200,7 +200,7 @@ public final class Trainer {
             double loss = window.epochLoss / Math.max(1, window.epochSteps);
             double trainAccuracy = correct / (double) ((long) steps * model.batch());
             double testAccuracy = evaluate(test);
-            out.println(String.format(Locale.ROOT, "%s epoch %d/%d: loss %.4f, train accuracy %.4f, test accuracy %.4f",
+            out.accept(String.format(Locale.ROOT, "%s epoch %d/%d: loss %.4f, train accuracy %.4f, test accuracy %.4f",
                     name, epoch + 1, epochs, loss, trainAccuracy, testAccuracy));
             record(new MetricsLog.Metric("epoch", name, epoch + 1, step, loss, trainAccuracy, testAccuracy, null,
                     wallSeconds()));

@@ -1,0 +1,39 @@
+package org.fusedbert.cli;
+
+import java.util.List;
+import java.util.Locale;
+import org.fusedbert.api.Backend;
+import org.fusedbert.cpu.CpuBackend;
+import picocli.CommandLine.Option;
+
+/** {@code --backend}: which engine runs the model ({@code @Mixin BackendOption backend;}). */
+public final class BackendOption {
+    /** The names {@code --backend} accepts. */
+    static final List<String> NAMES = List.of("cpu", "sim", "cuda", "jcuda", "auto");
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+            description = "cpu, sim, cuda, jcuda or auto (the best available) (default: ${DEFAULT-VALUE})")
+    String name = "auto";
+
+    /** The name asked for, lower-cased. */
+    String requested() {
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Opens the backend.
+     *
+     * @throws IllegalArgumentException one line when the name is unknown or that backend is absent
+     */
+    public Backend open() {
+        String n = requested();
+        if (!NAMES.contains(n)) {
+            throw new IllegalArgumentException("--backend: expected one of " + String.join(", ", NAMES) + " but was " + name);
+        }
+        return switch (n) {
+            case "cpu", "auto" -> new CpuBackend();
+            default -> throw new IllegalArgumentException("--backend " + n
+                    + ": not available in this build (the device backends are not built yet); use --backend cpu");
+        };
+    }
+}

@@ -1,0 +1,40 @@
+package org.fusedbert.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import org.fusedbert.model.Checkpoint;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** What the commands that start from a checkpoint share. */
+abstract class CheckpointCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "checkpoint folder, or a run folder holding one (default: runs/latest/checkpoint)")
+    Path checkpoint;
+
+    @Mixin
+    BackendOption backendOption;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    Consumer<String> log() {
+        return Main.printer(spec);
+    }
+
+    Checkpoint loadCheckpoint() {
+        return Checkpoint.load(Pipeline.checkpointPath(checkpoint));
+    }
+
+    /** The checkpoint, which must hold a trained classifier. */
+    Checkpoint loadFineTuned(String command) {
+        Checkpoint c = loadCheckpoint();
+        if (c.stage() != Checkpoint.Stage.FINETUNED) {
+            throw new IllegalArgumentException(command + ": checkpoint expected a fine-tuned classifier but "
+                    + c.directory() + " is only pretrained (run ./fusedbert finetune --checkpoint " + c.directory() + ")");
+        }
+        return c;
+    }
+}

@@ -1,0 +1,70 @@
+package org.fusedbert.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.fusedbert.api.Backend;
+import org.fusedbert.data.DataSource;
+import org.fusedbert.model.BertConfig;
+import org.fusedbert.model.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fusedbert pretrain}: MLM pretraining only, resumable. */
+@Command(name = "pretrain", description = {
+    "MLM pretraining over train+test texts (masks redrawn every epoch); prints the top-5 for the seed's probe "
+            + "after each epoch and writes a checkpoint. --resume continues an interrupted run exactly."})
+final class PretrainCommand extends TrainingCommand {
+    @Option(names = "--resume", paramLabel = "CHECKPOINT",
+            description = "continue the unfinished pretraining in this checkpoint (or run) folder")
+    Path resume;
+
+    @Override
+    public Integer call() {
+        Consumer<String> log = log();
+        try (Backend backend = backendOption.open()) {
+            Checkpoint ckpt = null;
+            if (resume != null) {
+                ckpt = Checkpoint.load(Pipeline.checkpointPath(resume));
+                if (ckpt.trainerState() == null) {
+                    throw new IllegalArgumentException(ckpt.directory() + ": --resume expected an unfinished pretraining "
+                            + "but this one is complete");
+                }
+                long seed = ckpt.trainerState().seed();
+                if (spec.commandLine().getParseResult().hasMatchedOption("--seed") && run.seed != seed) {
+                    throw new IllegalArgumentException(ckpt.directory() + ": --seed expected the run's " + seed
+                            + " but was " + run.seed);
+                }
+                run.seed = seed;
+            }
+            DataSource source = resolveData(backend, resume != null);
+            BertConfig config;
+            TrainingData td;
+            if (ckpt != null) {
+                config = ckpt.config();
+                if (modelOptions.anyGiven() && !modelOptions.apply(config).equals(config)) {
+                    throw new IllegalArgumentException(ckpt.directory() + ": configuration expected the one given ("
+                            + describe(modelOptions.apply(config)) + ") but was " + describe(config));
+                }
+                td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
+            } else {
+                BertConfig requested = requestedConfig();
+                td = TrainingData.prepare(source, settings(requested), limit, run.seed, log);
+                config = requested.toBuilder().vocabSize(td.vectorizer().vocabularySize()).build();
+            }
+            try (td) {
+                log.accept("config: " + describe(config));
+                Path runDir = ckpt != null && run.runDir == null ? ckpt.directory().toAbsolutePath().getParent()
+                        : run.createRunDir("pretrain");
+                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), runDir, run.seed, trainerOptions(), log)) {
+                    log.accept("run: " + p.runDir);
+                    List<Double> losses = newLosses();
+                    boolean done = pretrain(p, td, ckpt, losses);
+                    log.accept(done ? "pretrain: done; checkpoint " + p.checkpointDir()
+                            : "pretrain: interrupted; continue with ./fusedbert pretrain --resume " + p.checkpointDir());
+                }
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,71 @@
+package org.fusedbert.cli;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.fusedbert.api.Backend;
+import org.fusedbert.data.DataSource;
+import org.fusedbert.data.Split;
+import org.fusedbert.model.BertConfig;
+import org.fusedbert.model.Checkpoint;
+import org.fusedbert.model.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fusedbert train}: the main job: pretrain, fine-tune, evaluate. */
+@Command(name = "train", description = {
+    "The main job: MLM pretraining, then the sentiment classifier (encoder frozen, then unfrozen), then the "
+            + "test accuracy. Data as 'prepare' finds it; without IMDB data, the synthetic corpus with a quick "
+            + "configuration on CPU."})
+final class TrainCommand extends TrainingCommand {
+    @Option(names = "--frozen-epochs", paramLabel = "N", description = "classifier epochs with the encoder frozen (seed: 5)")
+    Integer frozenEpochs;
+
+    @Option(names = "--unfrozen-epochs", paramLabel = "N", description = "classifier epochs end to end (seed: 5)")
+    Integer unfrozenEpochs;
+
+    @Override
+    public Integer call() {
+        Consumer<String> log = log();
+        long start = System.nanoTime();
+        try (Backend backend = backendOption.open()) {
+            DataSource source = resolveData(backend, false);
+            BertConfig requested = requestedConfig();
+            int frozen = frozenEpochs != null ? frozenEpochs : quick ? QUICK_CLASSIFIER_EPOCHS : 5;
+            int unfrozen = unfrozenEpochs != null ? unfrozenEpochs : quick ? QUICK_CLASSIFIER_EPOCHS : 5;
+            try (TrainingData td = TrainingData.prepare(source, settings(requested), limit, run.seed, log)) {
+                BertConfig config = requested.toBuilder().vocabSize(td.vectorizer().vocabularySize()).build();
+                log.accept((quick ? "config: quick synthetic-data configuration for CPU (pass any size option, "
+                        + "e.g. --hidden 128 --max-len 256, for the seed's): " : "config: ") + describe(config));
+                log.accept(String.format(Locale.ROOT, "schedule: %d MLM epochs, %d frozen + %d unfrozen classifier "
+                        + "epochs, seed %d", mlmEpochs(), frozen, unfrozen, run.seed));
+                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), run.createRunDir("train"), run.seed,
+                        trainerOptions(), log)) {
+                    log.accept("run: " + p.runDir);
+                    List<Double> losses = newLosses();
+                    if (!pretrain(p, td, null, losses)) {
+                        log.accept("train: stopped during pretraining; continue with ./fusedbert pretrain --resume "
+                                + p.checkpointDir());
+                        return 0;
+                    }
+                    List<Trainer.ClassifierEpoch> epochs = p.trainer.fineTune(td.split(Split.TRAIN),
+                            td.split(Split.TEST), frozen, unfrozen);
+                    p.save(Checkpoint.Stage.FINETUNED, null);
+                    double accuracy = epochs.isEmpty() ? p.trainer.evaluate(td.split(Split.TEST))
+                            : epochs.get(epochs.size() - 1).testAccuracy();
+                    log.accept("summary:");
+                    for (int e = 0; e < losses.size(); e++) {
+                        log.accept(String.format(Locale.ROOT, "  MLM loss after epoch %d: %.4f", e + 1, losses.get(e)));
+                    }
+                    log.accept(String.format(Locale.ROOT, "  test accuracy: %.4f (%,d reviews)", accuracy,
+                            td.split(Split.TEST).size()));
+                    log.accept(String.format(Locale.ROOT, "  wall time: %.1f s", (System.nanoTime() - start) / 1e9));
+                    log.accept("  checkpoint: " + p.checkpointDir() + " (try ./fusedbert fill-mask \"" + Pipeline.SEED_PROBE
+                            + "\" or ./fusedbert predict \"what a wonderful film\")");
+                    log.accept("  metrics: " + p.runDir.resolve("metrics.jsonl") + ", " + p.runDir.resolve("loss.png"));
+                }
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,99 @@
+package org.fusedbert.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.fusedbert.model.Checkpoint;
+import org.fusedbert.model.SafeTensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code pretrain --resume} after an interruption ends with bit-identical parameters to an
+ * uninterrupted run with the same seed: 2 epochs of 12 steps, interrupted once inside the
+ * second epoch and once on an epoch boundary.
+ */
+class ResumeTest {
+    @TempDir
+    Path tmp;
+
+    private String[] pretrain(String runDir, String... extra) {
+        List<String> args = new ArrayList<>(List.of("pretrain", "--cache-dir", tmp.resolve("cache").toString(),
+                "--synthetic-reviews", "48", "--max-len", "24", "--hidden", "16", "--heads", "2", "--ff-dim", "24",
+                "--batch-size", "8", "--seed", "7", "--run-dir", tmp.resolve(runDir).toString()));
+        args.addAll(List.of(extra));
+        if (!args.contains("--mlm-epochs")) {
+            args.addAll(List.of("--mlm-epochs", "2"));
+        }
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void resumedPretrainingEndsBitIdenticalToAnUninterruptedOne() throws Exception {
+        CliRun whole = CliRun.of(pretrain("whole"));
+        assertEquals(0, whole.code(), whole.err() + whole.out());
+        assertTrue(whole.out().contains("12 steps per epoch"), whole.out());
+
+        CliRun first = CliRun.of(pretrain("parts", "--max-steps", "17"));
+        assertEquals(0, first.code(), first.err() + first.out());
+        assertTrue(first.out().contains("stopped at step 17"), first.out());
+        Path ckpt = tmp.resolve("parts/checkpoint");
+        Checkpoint.TrainerState state = Checkpoint.load(ckpt).trainerState();
+        assertEquals(List.of(1, 5, 17, 17), List.of(state.epoch(), state.stepInEpoch(), state.stepCounter(), state.adamStep()));
+
+        CliRun second = CliRun.of("pretrain", "--resume", ckpt.toString(), "--cache-dir", tmp.resolve("cache").toString(),
+                "--synthetic-reviews", "48");
+        assertEquals(0, second.code(), second.err() + second.out());
+        assertTrue(second.out().contains("resuming") && second.out().contains("at epoch 2 step 5"), second.out());
+        assertFalse(Files.exists(ckpt.resolve(Checkpoint.STATE_FILE)), "a finished pretraining drops its state");
+        assertSameParameters(tmp.resolve("whole/checkpoint"), ckpt);
+
+        // Interrupted at an epoch boundary, and resumed from the run folder.
+        CliRun boundary = CliRun.of(pretrain("boundary", "--max-steps", "12"));
+        assertEquals(0, boundary.code(), boundary.err());
+        CliRun rest = CliRun.of("pretrain", "--resume", tmp.resolve("boundary").toString(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--synthetic-reviews", "48");
+        assertEquals(0, rest.code(), rest.err() + rest.out());
+        assertSameParameters(tmp.resolve("whole/checkpoint"), tmp.resolve("boundary/checkpoint"));
+    }
+
+    @Test
+    void resumeRefusesAnotherConfigurationOrAFinishedRun() {
+        CliRun stopped = CliRun.of(pretrain("stopped", "--max-steps", "3"));
+        assertEquals(0, stopped.code(), stopped.err());
+        String ckpt = tmp.resolve("stopped/checkpoint").toString();
+        CliRun other = CliRun.of("pretrain", "--resume", ckpt, "--hidden", "32", "--cache-dir",
+                tmp.resolve("cache").toString(), "--synthetic-reviews", "48");
+        assertTrue(other.failedWithOneLine(), other.toString());
+        assertTrue(other.err().contains("configuration expected the one given"), other.err());
+        CliRun otherSeed = CliRun.of("pretrain", "--resume", ckpt, "--seed", "8", "--cache-dir",
+                tmp.resolve("cache").toString(), "--synthetic-reviews", "48");
+        assertTrue(otherSeed.failedWithOneLine(), otherSeed.toString());
+        CliRun otherData = CliRun.of("pretrain", "--resume", ckpt, "--cache-dir", tmp.resolve("cache").toString(),
+                "--synthetic-reviews", "64");
+        assertTrue(otherData.failedWithOneLine(), otherData.toString());
+        assertTrue(otherData.err().contains("data expected what the run was started on"), otherData.err());
+
+        CliRun done = CliRun.of(pretrain("done", "--mlm-epochs", "1"));
+        assertEquals(0, done.code(), done.err());
+        CliRun again = CliRun.of("pretrain", "--resume", tmp.resolve("done").toString(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--synthetic-reviews", "48");
+        assertTrue(again.failedWithOneLine(), again.toString());
+        assertTrue(again.err().contains("--resume expected an unfinished pretraining"), again.err());
+    }
+
+    private static void assertSameParameters(Path expected, Path actual) throws Exception {
+        var a = SafeTensors.read(expected.resolve(Checkpoint.MODEL_FILE)).tensors();
+        var b = SafeTensors.read(actual.resolve(Checkpoint.MODEL_FILE)).tensors();
+        assertEquals(a.keySet(), b.keySet());
+        for (String name : a.keySet()) {
+            assertArrayEquals(a.get(name).floats(), b.get(name).floats(), name);
+        }
+    }
+}
