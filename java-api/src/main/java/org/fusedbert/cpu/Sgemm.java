@@ -21,7 +21,7 @@ import org.fusedbert.api.Checks;
  * {@code NR}-wide column strips, {@code op(A)} into {@code MC x KC} blocks of {@code MR}-tall row
  * strips, and a register-blocked micro-kernel ({@code MR x NR} accumulators, Vector API FMAs)
  * computes each tile over one K panel. The work is split over the CPU threads by columns of C
- * (rows when C is narrow); every element of C is summed by one thread in a fixed order (K panels
+ * (by rows when C has more rows than columns); every element of C is summed by one thread in a fixed order (K panels
  * in order, ascending k inside), so results are deterministic and independent of the thread count.
  */
 public final class Sgemm {
@@ -91,14 +91,18 @@ public final class Sgemm {
             compute(call, 0, m, 0, n);
             return;
         }
+        // Each thread packs all of the operand it does not split: split the dimension whose
+        // other operand is smaller (columns when n >= m), so the repeated packing is the lesser.
+        boolean rowsSplit = m >= threads * MR;
+        boolean columnsSplit = n >= threads * NR;
         List<Runnable> parts = new ArrayList<>(threads);
-        if (n >= threads * 2 * NR) {
+        if (columnsSplit && (n >= m || !rowsSplit)) {
             int width = roundUp(ceilDiv(n, threads), NR);
             for (int j0 = 0; j0 < n; j0 += width) {
                 int from = j0, to = Math.min(n, j0 + width);
                 parts.add(() -> compute(call, 0, m, from, to));
             }
-        } else if (m >= threads * MR) {
+        } else if (rowsSplit) {
             int height = roundUp(ceilDiv(m, threads), MR);
             for (int i0 = 0; i0 < m; i0 += height) {
                 int from = i0, to = Math.min(m, i0 + height);
