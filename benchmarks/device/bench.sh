@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Stage of the device script on the GPU machine: fusedbert against PyTorch on this GPU, in one run
+# (org.fusedbert.bench.device.DeviceBench; PyTorch peers from benchmarks/peers/peers.py).
+# Needs what benchmarks/device/pack.sh packed (pack/jdk, pack/lib) and python3 with torch.
+#   OUT=/some/dir benchmarks/device/bench.sh [DeviceBench options]
+# Writes $OUT/bench/: the dated report (device-<date>-<card>.md and its PNG charts, also in
+# $OUT/bench/results/ ready to copy into benchmarks/results/), the peers' raw output and log.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PACK="$ROOT/benchmarks/device/pack"
+OUT="${OUT:-$ROOT/benchmarks/device/out}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+JAVA="$PACK/jdk/bin/java"
+[ -x "$JAVA" ] || JAVA="$(command -v java || true)"
+if [ -z "$JAVA" ] || [ ! -d "$PACK/lib" ]; then
+  echo "bench.sh: no packed runtime: run benchmarks/device/pack.sh on the development machine first" >&2
+  exit 1
+fi
+COMMIT="$(sed -n 's/^commit=//p' "$PACK/MANIFEST" 2>/dev/null || true)"
+mkdir -p "$OUT/bench"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv > "$OUT/bench/nvidia-smi.csv" 2>&1 || true
+"$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g \
+  -cp "$PACK/lib/*" org.fusedbert.bench.device.DeviceBench \
+  --out "$OUT/bench" --work "$WORK" --results "$OUT/bench/results" \
+  --python "${PYTHON:-python3}" --peers-dir "$ROOT/benchmarks/peers" --commit "${COMMIT:-unknown}" \
+  --peer-timeout "${PEER_TIMEOUT:-420}" "$@" 2>&1 | tee "$OUT/bench/device-bench.log"

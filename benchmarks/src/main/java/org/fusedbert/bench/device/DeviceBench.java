@@ -1,0 +1,352 @@
+package org.fusedbert.bench.device;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import org.fusedbert.api.Backend;
+import org.fusedbert.api.DType;
+import org.fusedbert.api.Tensor;
+import org.fusedbert.bench.device.BenchResults.Ceilings;
+import org.fusedbert.bench.device.BenchResults.CheckOutcome;
+import org.fusedbert.bench.device.BenchResults.EndToEndRow;
+import org.fusedbert.bench.device.BenchResults.KernelRow;
+import org.fusedbert.bench.device.BenchResults.NamedPeer;
+import org.fusedbert.device.cuda.GpuDevice;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The device benchmark: fusedbert's kernels and pretraining step against their PyTorch peers on
+ * the same device in the same run, with ceilings measured there too, written up as a dated report.
+ *
+ * <p>Order: ceilings, kernels and end-to-end steps on our targets (the first target runs the
+ * kernels and writes the checkpoint check's data); every target closed; then {@code peers.py} in
+ * its own process with the spec of the same shapes; then the report. {@code --rehearse} runs the
+ * same code paths at tiny shapes (on the simulator, or the CPU backend) so CI exercises them.
+ */
+@Command(name = "device-bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks fusedbert against PyTorch on one device and writes a dated report.")
+public final class DeviceBench implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "Directory for the report, the peers' spec and output, logs.")
+    Path out;
+
+    @Option(names = "--work", description = "Directory for the peers' spec, the batches and the checkpoint check (default: --out).")
+    Path work;
+
+    @Option(names = "--results", description = "Also copy the report and charts here (benchmarks/results).")
+    Path results;
+
+    @Option(names = "--targets", split = ",", description = "Implementations: cuda, jcuda, sim, cpu "
+            + "(default: cuda,jcuda; with --rehearse: sim). The first also runs the kernels.")
+    List<String> targets;
+
+    @Option(names = "--rehearse", description = "Tiny shapes, few samples: exercises every code path quickly.")
+    boolean rehearse;
+
+    @Option(names = "--python", defaultValue = "python3", description = "Python with torch for the peers (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Option(names = "--peers-dir", description = "Where peers.py is (default: benchmarks/peers or peers under the working directory).")
+    Path peersDir;
+
+    @Option(names = "--no-peers", description = "Skip the PyTorch peers.")
+    boolean noPeers;
+
+    @Option(names = "--peer-variants", split = ",", defaultValue = "eager,compile,seed",
+            description = "End-to-end PyTorch variants (default: ${DEFAULT-VALUE}).")
+    List<String> peerVariants;
+
+    @Option(names = "--commit", defaultValue = "${env:FUSEDBERT_COMMIT:-unknown}", description = "The commit measured, for the report.")
+    String commit;
+
+    @Option(names = "--peer-timeout", defaultValue = "900", description = "Seconds the peers may take (default: ${DEFAULT-VALUE}).")
+    long peerTimeout;
+
+    /** Runs the benchmark from the command line; exit code 0 when a report was written. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DeviceBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(out);
+        Path work = this.work != null ? this.work : out;
+        Files.createDirectories(work);
+        List<String> names = targets != null ? targets : rehearse ? List.of("sim") : List.of("cuda", "jcuda");
+        Sampler kernelSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(10, 30, 10);
+        Sampler stepSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(20, 50, 1);
+        Sampler ceilingSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(3, 20, 1);
+        List<KernelCase> cases = rehearse ? KernelCases.rehearsal() : KernelCases.full();
+        List<EndToEnd> runs = rehearse ? EndToEnd.rehearsal(stepSampler) : EndToEnd.full(stepSampler);
+
+        List<String> setup = new ArrayList<>();
+        setup.add("fusedbert commit " + commit + "; " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.runtime.version") + "; " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " CPUs");
+        setup.add(String.format(Locale.ROOT, "kernels: %d warm-up calls, %d samples of %d calls each; steps: %d warm-up, "
+                        + "%d samples of %d; inputs rotated over copies totalling at least %d MiB per case, random values",
+                kernelSampler.warmup(), kernelSampler.samples(), kernelSampler.inner(), stepSampler.warmup(),
+                stepSampler.samples(), stepSampler.inner(), KernelCase.ROTATE_BYTES >> 20));
+
+        // ---- our side
+        Ceilings ceilings = new Ceilings(null, "", null, "", "");
+        Map<KernelCase, Map<String, Object>> measured = new LinkedHashMap<>();
+        Map<String, List<EndToEnd.Result>> ours = new LinkedHashMap<>();
+        String card = "no device";
+        String gemmPrecision = "fp32";
+        Path checkDir = work.resolve("check");
+        boolean checkWritten = false;
+        List<int[]> batches = new ArrayList<>();
+        for (EndToEnd run : runs) {
+            batches.add(run.batches());
+        }
+        for (int t = 0; t < names.size(); t++) {
+            Target target;
+            try {
+                target = Targets.open(names.get(t));
+            } catch (RuntimeException e) {
+                System.out.println("device-bench: target " + names.get(t) + " not opened: " + EndToEnd.firstLine(e));
+                for (EndToEnd run : runs) {
+                    ours.computeIfAbsent(run.id(), k -> new ArrayList<>()).add(new EndToEnd.Result(names.get(t),
+                            new double[0], OptionalLong.empty(), Float.NaN, "not run: " + EndToEnd.firstLine(e)));
+                }
+                continue;
+            }
+            try (target) {
+                System.out.println("device-bench: " + target.name() + ": " + target.description());
+                if (t == 0) {
+                    card = target.description();
+                    if (target.device() instanceof GpuDevice<?, ?> gpu) {
+                        gemmPrecision = gpu.gemmPrecision().name().toLowerCase(Locale.ROOT);
+                    }
+                    setup.add("kernels run on " + target.name() + " (" + target.description() + "), GEMMs in " + gemmPrecision);
+                    ceilings = measureCeilings(target, ceilingSampler, gemmPrecision);
+                    RandomData random = new RandomData(7);
+                    for (KernelCase c : cases) {
+                        measured.put(c, measureCase(target, c, random, kernelSampler));
+                    }
+                }
+                for (int i = 0; i < runs.size(); i++) {
+                    EndToEnd run = runs.get(i);
+                    boolean writeCheck = t == 0 && i == 0;
+                    int[] first = java.util.Arrays.copyOf(batches.get(i), run.config().batchSize() * run.config().maxLen());
+                    try {
+                        List<EndToEnd.Result> res = run.run(target, batches.get(i), model -> {
+                            if (writeCheck) {
+                                try {
+                                    CheckpointCheck.write(target, model, first, checkDir);
+                                } catch (IOException e) {
+                                    throw new java.io.UncheckedIOException(e);
+                                }
+                            }
+                        });
+                        ours.computeIfAbsent(run.id(), k -> new ArrayList<>()).addAll(res);
+                        checkWritten |= writeCheck;
+                    } catch (RuntimeException e) {
+                        System.out.println("device-bench: " + run.id() + " on " + target.name() + ": " + EndToEnd.firstLine(e));
+                        ours.computeIfAbsent(run.id(), k -> new ArrayList<>()).add(new EndToEnd.Result(target.name(),
+                                new double[0], OptionalLong.empty(), Float.NaN, "not run: " + EndToEnd.firstLine(e)));
+                    }
+                    System.out.println("device-bench: end to end " + run.id() + " on " + target.name() + " done");
+                }
+            }
+        }
+
+        // ---- the peers, in their own process, after our devices are closed
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("device", rehearse ? "cpu" : "cuda");
+        spec.put("precision", gemmPrecision);
+        spec.put("warmup", kernelSampler.warmup());
+        spec.put("samples", kernelSampler.samples());
+        spec.put("inner", kernelSampler.inner());
+        spec.put("kernels", KernelCases.peerSpecs(cases));
+        List<Map<String, Object>> e2eSpecs = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Path file = work.resolve("batches-" + i + ".bin");
+            writeInts(file, batches.get(i));
+            e2eSpecs.add(runs.get(i).peerSpec(file.toAbsolutePath().toString(), peerVariants));
+        }
+        spec.put("e2e", e2eSpecs);
+        if (checkWritten) {
+            spec.put("check", CheckpointCheck.peerSpec(checkDir));
+        }
+        Path specFile = work.resolve("peers-spec.json");
+        Peers.writeSpec(specFile, spec);
+        Peers peers;
+        if (noPeers) {
+            peers = Peers.notRun("--no-peers");
+        } else {
+            System.out.println("device-bench: running the PyTorch peers (" + python + ")");
+            peers = Peers.run(python, resolvePeersDir(), specFile, out.resolve("peers.json"), out.resolve("peers.log"),
+                    peerTimeout);
+        }
+        peers.notRunReason().ifPresent(w -> System.out.println("device-bench: peer: not run (" + w + ")"));
+
+        // ---- the report
+        List<KernelRow> kernelRows = new ArrayList<>();
+        for (var entry : measured.entrySet()) {
+            kernelRows.addAll(kernelRows(entry.getKey(), entry.getValue(), peers));
+        }
+        List<EndToEndRow> e2eRows = new ArrayList<>();
+        for (EndToEnd run : runs) {
+            for (EndToEnd.Result res : ours.getOrDefault(run.id(), List.of())) {
+                e2eRows.add(new EndToEndRow(run.id(), run.tokensPerStep(), "fusedbert " + res.implementation(), true,
+                        res.samplesMs().length == 0 ? null : Stats.of(res.samplesMs()),
+                        res.samplesMs().length == 0 ? res.note().replaceFirst("^not run: ", "") : null, res.peakBytes(),
+                        res.samplesMs().length == 0 ? "" : String.format(Locale.ROOT, "%s; mean loss %.3f", res.note(), res.meanLoss())));
+            }
+            for (String variant : peerVariants) {
+                Peers.PeerTime p = peers.endToEnd(run.id(), variant);
+                e2eRows.add(new EndToEndRow(run.id(), run.tokensPerStep(), "PyTorch " + variant, false, p.stats(), p.missing(),
+                        p.peakBytes() < 0 ? OptionalLong.empty() : OptionalLong.of(p.peakBytes()), p.notes()));
+            }
+        }
+        BenchResults br = new BenchResults(LocalDate.now(), card.replaceAll(" \\(.*", ""), rehearse, setup, ceilings,
+                kernelRows, e2eRows, checkOutcome(peers, checkWritten), peers);
+        Report report = new Report(br);
+        Path md = report.write(out);
+        System.out.println("device-bench: report " + md);
+        if (results != null) {
+            Files.createDirectories(results);
+            try (var files = Files.list(out)) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith(report.baseName())).toList()) {
+                    Files.copy(f, results.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            System.out.println("device-bench: copied to " + results);
+        }
+        for (Report.TargetCheck tc : report.targets()) {
+            System.out.println("device-bench: target: " + tc.target() + ": " + tc.verdict());
+        }
+        return 0;
+    }
+
+    private Path resolvePeersDir() {
+        if (peersDir != null) {
+            return peersDir;
+        }
+        for (Path p : List.of(Path.of("benchmarks", "peers"), Path.of("peers"))) {
+            if (Files.isRegularFile(p.resolve("peers.py"))) {
+                return p;
+            }
+        }
+        return Path.of("benchmarks", "peers");
+    }
+
+    /** Copy bandwidth and GEMM throughput of {@code target}, sampled like everything else. */
+    static Ceilings measureCeilings(Target target, Sampler sampler, String precision) {
+        Backend be = target.backend();
+        boolean gpu = target.isGpu();
+        int copyFloats = gpu ? 1 << 28 : 1 << 20; // 1 GiB on a GPU: far beyond any cache
+        int n = gpu ? 8192 : 256;
+        Stats copy = null;
+        Stats gemm = null;
+        try (Tensor src = be.allocate(DType.FLOAT32, copyFloats); Tensor dst = be.allocate(DType.FLOAT32, copyFloats)) {
+            be.fill(src, 0.5);
+            double[] ms = sampler.run(target, 1, s -> be.copy(src, dst));
+            copy = Stats.of(java.util.Arrays.stream(ms).map(t -> 2.0 * 4 * copyFloats / (t / 1e3) / 1e9).toArray());
+        } catch (RuntimeException e) {
+            System.out.println("device-bench: copy ceiling not measured: " + EndToEnd.firstLine(e));
+        }
+        RandomData random = new RandomData(3);
+        try (Tensor a = random.floats(be, 1f, n, n); Tensor b = random.floats(be, 1f, n, n);
+             Tensor c = be.allocate(DType.FLOAT32, n, n)) {
+            double[] ms = sampler.run(target, 1, s -> be.matmul(a, b, c));
+            gemm = Stats.of(java.util.Arrays.stream(ms).map(t -> 2.0 * n * n * (double) n / (t / 1e3) / 1e12).toArray());
+        } catch (RuntimeException e) {
+            System.out.println("device-bench: GEMM ceiling not measured: " + EndToEnd.firstLine(e));
+        }
+        return new Ceilings(copy, String.format(Locale.ROOT, "%d MiB", (4L * copyFloats) >> 20), gemm,
+                n + "x" + n + "x" + n, precision);
+    }
+
+    /** Our samples per phase of one case (double[]), or the failure (String); the case is freed after. */
+    static Map<String, Object> measureCase(Target target, KernelCase c, RandomData random, Sampler sampler) {
+        Map<String, Object> byPhase = new LinkedHashMap<>();
+        try (c) {
+            c.open(target, random);
+            for (KernelCase.Phase p : c.phases()) {
+                try {
+                    byPhase.put(p.name(), sampler.run(target, c.slots(), s -> c.run(p.name(), s)));
+                } catch (RuntimeException e) {
+                    byPhase.put(p.name(), EndToEnd.firstLine(e));
+                }
+            }
+        } catch (RuntimeException e) {
+            for (KernelCase.Phase p : c.phases()) {
+                byPhase.putIfAbsent(p.name(), EndToEnd.firstLine(e));
+            }
+        }
+        System.out.println("device-bench: kernel " + c.id() + " done");
+        return byPhase;
+    }
+
+    private static List<KernelRow> kernelRows(KernelCase c, Map<String, Object> byPhase, Peers peers) {
+        List<KernelRow> rows = new ArrayList<>();
+        for (KernelCase.Phase p : c.phases()) {
+            Object v = byPhase.get(p.name());
+            Stats ours = v instanceof double[] s ? Stats.of(s) : null;
+            String missing = v instanceof String s ? s : null;
+            List<NamedPeer> named = new ArrayList<>();
+            List<String> phaseNames = peers.kernelPhases(c.id(), p.name());
+            if (phaseNames.isEmpty()) {
+                named.add(new NamedPeer("PyTorch", peers.kernel(c.id(), p.name())));
+            }
+            for (String name : phaseNames) {
+                String label = name.contains("[") ? "SDPA " + name.substring(name.indexOf('[') + 1, name.length() - 1) : "PyTorch";
+                named.add(new NamedPeer(label, peers.kernel(c.id(), name)));
+            }
+            rows.add(new KernelRow(c.op(), c.shape(), c.id(), p.name(), ours, missing,
+                    p.bandwidthBound() ? p.bytes() : p.flops(), p.bandwidthBound(), named, peers.kernelPeer(c.id()),
+                    c.peakBytes(), peers.kernelPeakBytes(c.id(), p.name())));
+        }
+        return rows;
+    }
+
+    private static CheckOutcome checkOutcome(Peers peers, boolean written) {
+        if (!written) {
+            return new CheckOutcome(null, List.of("no checkpoint was written (the first target's seed run failed)"));
+        }
+        if (peers.notRunReason().isPresent()) {
+            return new CheckOutcome(null, List.of("peer: not run (" + peers.notRunReason().get() + ")"));
+        }
+        var c = peers.root().path("check");
+        if (c.isMissingNode()) {
+            return new CheckOutcome(null, List.of("the peers wrote no check"));
+        }
+        List<String> lines = new ArrayList<>();
+        if (c.has("error")) {
+            lines.add("error: " + c.path("error").asText());
+        }
+        if (c.has("tolerance")) {
+            lines.add("tolerance: " + c.path("tolerance").asText());
+            lines.add(String.format(Locale.ROOT, "masking: %d of %d positions differ from philox.py's draw",
+                    c.path("masking_mismatches").asInt(), c.path("positions").asInt()));
+            lines.add(String.format(Locale.ROOT, "logits: %d rows x %d, largest |difference| %.3g (worst excess over the tolerance %.3g)",
+                    c.path("rows").asInt(), c.path("vocab").asInt(), c.path("logits_max_abs_error").asDouble(),
+                    c.path("logits_worst_excess").asDouble()));
+            lines.add(String.format(Locale.ROOT, "loss: fusedbert %.6f, PyTorch %.6f, relative difference %.2e",
+                    c.path("loss_fusedbert").asDouble(), c.path("loss_peer").asDouble(), c.path("loss_rel_error").asDouble()));
+            lines.add("reference: " + c.path("peer").asText());
+        }
+        return new CheckOutcome(c.path("passed").asBoolean(false), lines);
+    }
+
+    private static void writeInts(Path file, int[] values) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asIntBuffer().put(values);
+        Files.write(file, buf.array());
+    }
+}

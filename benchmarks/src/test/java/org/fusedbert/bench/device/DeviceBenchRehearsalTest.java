@@ -1,0 +1,108 @@
+package org.fusedbert.bench.device;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The device benchmark's rehearsal end to end, as CI can run it: tiny shapes, kernels timed on
+ * the CPU backend, the pretraining step on the simulator and the CPU backend, the checkpoint
+ * check's data, the PyTorch peers where this machine's python3 has torch (else the report says
+ * "peer: not run (no torch)"), and the dated report with its charts.
+ */
+class DeviceBenchRehearsalTest {
+    @TempDir
+    static Path out;
+    static Path results;
+    static String report;
+
+    @BeforeAll
+    static void rehearse() throws IOException {
+        results = out.resolve("results");
+        int code = new CommandLine(new DeviceBench()).execute("--rehearse", "--targets", "cpu,sim",
+                "--out", out.toString(), "--results", results.toString(), "--peers-dir", "peers", "--commit", "test");
+        assertEquals(0, code, "device-bench exit code");
+        try (var files = Files.list(results)) {
+            List<Path> md = files.filter(f -> f.toString().endsWith(".md")).toList();
+            assertEquals(1, md.size(), "one report in " + results);
+            report = Files.readString(md.get(0));
+        }
+    }
+
+    @Test
+    void reportHasEverySectionAndIsMarkedAsRehearsal() {
+        for (String heading : List.of("# fusedbert device benchmark: ", "**Rehearsal**", "## Targets", "## Ceilings",
+                "## Kernels", "## End to end", "## Independent check of the forward pass")) {
+            assertTrue(report.contains(heading), "report lacks " + heading);
+        }
+        assertTrue(report.contains("fusedbert commit test"), "the commit is named");
+    }
+
+    @Test
+    void everyKernelPhaseWasTimedOnTheFirstTarget() {
+        for (String row : List.of("| layernorm | N=24 H=20 | forward | ", "| layernorm | N=24 H=20 | backward | ",
+                "| attention | B=2 heads=2 L=10 d=16 | forward | ", "| attention | B=2 heads=2 L=10 d=16 | backward | ",
+                "| mlm_cross_entropy | rows=5/7 H=8 V=50 | forward+backward | ", "| adam | P=1000 | step | ",
+                "| embedding | B=2 L=5 H=8 V=30 | forward | ", "| embedding | B=2 L=5 H=8 V=30 | backward | ")) {
+            int at = report.indexOf(row);
+            assertTrue(at >= 0, "report lacks the row " + row);
+            String cells = report.substring(at + row.length(), report.indexOf('\n', at));
+            assertTrue(cells.matches("^\\d+\\.\\d+ \\(\\d.*"), row + " has no time: " + cells);
+        }
+    }
+
+    @Test
+    void peersEitherRanOrSayWhyNot() throws IOException {
+        boolean torch = Peers.moduleUnavailableReason("python3", "torch").isEmpty();
+        if (torch) {
+            assertTrue(report.contains("PyTorch peers: PyTorch "), "the peers' environment is printed");
+            assertTrue(report.contains("**Passed.**"), "the checkpoint check passes");
+        } else {
+            assertTrue(report.contains("peer: not run (no torch)") || report.contains("not run (no numpy"),
+                    "the report says why the peers did not run");
+        }
+        assertTrue(Files.isRegularFile(out.resolve("peers-spec.json")), "the peers' spec is written");
+    }
+
+    @Test
+    void endToEndRowsForEachTargetAndPeerVariant() {
+        for (String impl : List.of("fusedbert cpu eager", "fusedbert sim", "PyTorch eager", "PyTorch compile", "PyTorch seed")) {
+            assertTrue(report.contains("| tiny (1 layer, H=16, L=16, B=3) | " + impl), "no end-to-end row for " + impl);
+        }
+    }
+
+    @Test
+    void checkpointAndBatchAreWrittenForThePeer() throws IOException {
+        Path check = out.resolve("check");
+        for (String f : List.of("model.safetensors", "config.json", "batch.safetensors")) {
+            assertTrue(Files.size(check.resolve(f)) > 0, f);
+        }
+        var batch = org.fusedbert.model.SafeTensors.read(check.resolve("batch.safetensors"));
+        int[] labels = batch.require("labels", check).ints();
+        long labelled = Arrays.stream(labels).filter(l -> l != -1).count();
+        assertEquals(labelled, batch.require("logits", check).shape()[0], "one logits row per labelled position");
+        assertArrayEquals(new int[] {3, 16}, batch.require("masked_ids", check).shape());
+    }
+
+    @Test
+    void chartsArePngs() throws IOException {
+        try (var files = Files.list(results)) {
+            List<Path> png = files.filter(f -> f.toString().endsWith(".png")).toList();
+            assertEquals(2, png.size(), "kernel and end-to-end charts");
+            for (Path p : png) {
+                byte[] head = Arrays.copyOf(Files.readAllBytes(p), 4);
+                assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, head, p + " is a PNG");
+            }
+        }
+    }
+}
