@@ -86,6 +86,17 @@ def peak_bytes_of(device, fn):
     return int(torch.cuda.max_memory_allocated() - before)
 
 
+def peak_bytes_total(device, fn):
+    """The caching allocator's peak during fn, everything included (parameters, gradients, moments, activations)."""
+    if device.type != "cuda":
+        return None
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return int(torch.cuda.max_memory_allocated())
+
+
 def timing(spec, case):
     return (case.get("warmup", spec["warmup"]), case.get("samples", spec["samples"]), case.get("inner", spec["inner"]))
 
@@ -258,7 +269,7 @@ def e2e_variant(spec, run, variant, device, clock, batches):
         clock.sync()
         first_ms = (time.perf_counter() - t0) * 1e3
         samples = clock.samples(step, batches.shape[0], run["warmup"], run["steps"], 1)
-        peak = peak_bytes_of(device, lambda: [step(i % batches.shape[0]) for i in range(3)])
+        peak = peak_bytes_total(device, lambda: [step(i % batches.shape[0]) for i in range(3)])
         loss = float(step(0).item())
     except Exception as e:  # a variant that fails (compiler missing, out of memory) is reported, not fatal
         return {"skipped": "failed: " + first_line(e), "trace": traceback.format_exc(limit=3)}

@@ -1,6 +1,7 @@
 package org.fusedbert.bench.device;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,6 +57,10 @@ public final class DeviceBench implements Callable<Integer> {
     @Option(names = "--rehearse", description = "Tiny shapes, few samples: exercises every code path quickly.")
     boolean rehearse;
 
+    @Option(names = "--report-from", description = "Only rebuild the report from a run's directory (its "
+            + Measurements.FILE + " and peers.json).")
+    Path reportFrom;
+
     @Option(names = "--python", defaultValue = "python3", description = "Python with torch for the peers (default: ${DEFAULT-VALUE}).")
     String python;
 
@@ -82,140 +88,21 @@ public final class DeviceBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Files.createDirectories(out);
-        Path work = this.work != null ? this.work : out;
-        Files.createDirectories(work);
-        List<String> names = targets != null ? targets : rehearse ? List.of("sim") : List.of("cuda", "jcuda");
-        Sampler kernelSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(10, 30, 10);
-        Sampler stepSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(20, 50, 1);
-        Sampler ceilingSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(3, 20, 1);
-        List<KernelCase> cases = rehearse ? KernelCases.rehearsal() : KernelCases.full();
-        List<EndToEnd> runs = rehearse ? EndToEnd.rehearsal(stepSampler) : EndToEnd.full(stepSampler);
-
-        List<String> setup = new ArrayList<>();
-        setup.add("fusedbert commit " + commit + "; " + System.getProperty("java.vm.name") + " "
-                + System.getProperty("java.runtime.version") + "; " + System.getProperty("os.name") + " "
-                + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " CPUs");
-        setup.add(String.format(Locale.ROOT, "kernels: %d warm-up calls, %d samples of %d calls each; steps: %d warm-up, "
-                        + "%d samples of %d; inputs rotated over copies totalling at least %d MiB per case, random values",
-                kernelSampler.warmup(), kernelSampler.samples(), kernelSampler.inner(), stepSampler.warmup(),
-                stepSampler.samples(), stepSampler.inner(), KernelCase.ROTATE_BYTES >> 20));
-
-        // ---- our side
-        Ceilings ceilings = new Ceilings(null, "", null, "", "");
-        Map<KernelCase, Map<String, Object>> measured = new LinkedHashMap<>();
-        Map<String, List<EndToEnd.Result>> ours = new LinkedHashMap<>();
-        String card = "no device";
-        String gemmPrecision = "fp32";
-        Path checkDir = work.resolve("check");
-        boolean checkWritten = false;
-        List<int[]> batches = new ArrayList<>();
-        for (EndToEnd run : runs) {
-            batches.add(run.batches());
-        }
-        for (int t = 0; t < names.size(); t++) {
-            Target target;
-            try {
-                target = Targets.open(names.get(t));
-            } catch (RuntimeException e) {
-                System.out.println("device-bench: target " + names.get(t) + " not opened: " + EndToEnd.firstLine(e));
-                for (EndToEnd run : runs) {
-                    ours.computeIfAbsent(run.id(), k -> new ArrayList<>()).add(new EndToEnd.Result(names.get(t),
-                            new double[0], OptionalLong.empty(), Float.NaN, "not run: " + EndToEnd.firstLine(e)));
-                }
-                continue;
-            }
-            try (target) {
-                System.out.println("device-bench: " + target.name() + ": " + target.description());
-                if (t == 0) {
-                    card = target.description();
-                    if (target.device() instanceof GpuDevice<?, ?> gpu) {
-                        gemmPrecision = gpu.gemmPrecision().name().toLowerCase(Locale.ROOT);
-                    }
-                    setup.add("kernels run on " + target.name() + " (" + target.description() + "), GEMMs in " + gemmPrecision);
-                    ceilings = measureCeilings(target, ceilingSampler, gemmPrecision);
-                    RandomData random = new RandomData(7);
-                    for (KernelCase c : cases) {
-                        measured.put(c, measureCase(target, c, random, kernelSampler));
-                    }
-                }
-                for (int i = 0; i < runs.size(); i++) {
-                    EndToEnd run = runs.get(i);
-                    boolean writeCheck = t == 0 && i == 0;
-                    int[] first = java.util.Arrays.copyOf(batches.get(i), run.config().batchSize() * run.config().maxLen());
-                    try {
-                        List<EndToEnd.Result> res = run.run(target, batches.get(i), model -> {
-                            if (writeCheck) {
-                                try {
-                                    CheckpointCheck.write(target, model, first, checkDir);
-                                } catch (IOException e) {
-                                    throw new java.io.UncheckedIOException(e);
-                                }
-                            }
-                        });
-                        ours.computeIfAbsent(run.id(), k -> new ArrayList<>()).addAll(res);
-                        checkWritten |= writeCheck;
-                    } catch (RuntimeException e) {
-                        System.out.println("device-bench: " + run.id() + " on " + target.name() + ": " + EndToEnd.firstLine(e));
-                        ours.computeIfAbsent(run.id(), k -> new ArrayList<>()).add(new EndToEnd.Result(target.name(),
-                                new double[0], OptionalLong.empty(), Float.NaN, "not run: " + EndToEnd.firstLine(e)));
-                    }
-                    System.out.println("device-bench: end to end " + run.id() + " on " + target.name() + " done");
-                }
-            }
-        }
-
-        // ---- the peers, in their own process, after our devices are closed
-        Map<String, Object> spec = new LinkedHashMap<>();
-        spec.put("device", rehearse ? "cpu" : "cuda");
-        spec.put("precision", gemmPrecision);
-        spec.put("warmup", kernelSampler.warmup());
-        spec.put("samples", kernelSampler.samples());
-        spec.put("inner", kernelSampler.inner());
-        spec.put("kernels", KernelCases.peerSpecs(cases));
-        List<Map<String, Object>> e2eSpecs = new ArrayList<>();
-        for (int i = 0; i < runs.size(); i++) {
-            Path file = work.resolve("batches-" + i + ".bin");
-            writeInts(file, batches.get(i));
-            e2eSpecs.add(runs.get(i).peerSpec(file.toAbsolutePath().toString(), peerVariants));
-        }
-        spec.put("e2e", e2eSpecs);
-        if (checkWritten) {
-            spec.put("check", CheckpointCheck.peerSpec(checkDir));
-        }
-        Path specFile = work.resolve("peers-spec.json");
-        Peers.writeSpec(specFile, spec);
+        Measurements m;
         Peers peers;
-        if (noPeers) {
-            peers = Peers.notRun("--no-peers");
+        if (reportFrom != null) {
+            m = Measurements.read(reportFrom.resolve(Measurements.FILE));
+            Path peersJson = reportFrom.resolve("peers.json");
+            peers = Files.isRegularFile(peersJson) ? Peers.read(peersJson) : Peers.notRun("no " + peersJson);
         } else {
-            System.out.println("device-bench: running the PyTorch peers (" + python + ")");
-            peers = Peers.run(python, resolvePeersDir(), specFile, out.resolve("peers.json"), out.resolve("peers.log"),
-                    peerTimeout);
+            Path work = this.work != null ? this.work : out;
+            Files.createDirectories(work);
+            m = measure(work);
+            m.write(out.resolve(Measurements.FILE));
+            peers = runPeers(work);
         }
         peers.notRunReason().ifPresent(w -> System.out.println("device-bench: peer: not run (" + w + ")"));
-
-        // ---- the report
-        List<KernelRow> kernelRows = new ArrayList<>();
-        for (var entry : measured.entrySet()) {
-            kernelRows.addAll(kernelRows(entry.getKey(), entry.getValue(), peers));
-        }
-        List<EndToEndRow> e2eRows = new ArrayList<>();
-        for (EndToEnd run : runs) {
-            for (EndToEnd.Result res : ours.getOrDefault(run.id(), List.of())) {
-                e2eRows.add(new EndToEndRow(run.id(), run.tokensPerStep(), "fusedbert " + res.implementation(), true,
-                        res.samplesMs().length == 0 ? null : Stats.of(res.samplesMs()),
-                        res.samplesMs().length == 0 ? res.note().replaceFirst("^not run: ", "") : null, res.peakBytes(),
-                        res.samplesMs().length == 0 ? "" : String.format(Locale.ROOT, "%s; mean loss %.3f", res.note(), res.meanLoss())));
-            }
-            for (String variant : peerVariants) {
-                Peers.PeerTime p = peers.endToEnd(run.id(), variant);
-                e2eRows.add(new EndToEndRow(run.id(), run.tokensPerStep(), "PyTorch " + variant, false, p.stats(), p.missing(),
-                        p.peakBytes() < 0 ? OptionalLong.empty() : OptionalLong.of(p.peakBytes()), p.notes()));
-            }
-        }
-        BenchResults br = new BenchResults(LocalDate.now(), card.replaceAll(" \\(.*", ""), rehearse, setup, ceilings,
-                kernelRows, e2eRows, checkOutcome(peers, checkWritten), peers);
-        Report report = new Report(br);
+        Report report = new Report(assemble(m, peers));
         Path md = report.write(out);
         System.out.println("device-bench: report " + md);
         if (results != null) {
@@ -233,6 +120,195 @@ public final class DeviceBench implements Callable<Integer> {
         return 0;
     }
 
+    private Sampler kernelSampler() {
+        return rehearse ? new Sampler(1, 6, 1) : new Sampler(10, 30, 10);
+    }
+
+    private List<KernelCase> cases() {
+        return rehearse ? KernelCases.rehearsal() : KernelCases.full();
+    }
+
+    private List<EndToEnd> runs() {
+        Sampler stepSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(20, 50, 1);
+        return rehearse ? EndToEnd.rehearsal(stepSampler) : EndToEnd.full(stepSampler);
+    }
+
+    /** Our side: ceilings and kernels on the first target, the pretraining step on every target. */
+    private Measurements measure(Path work) throws IOException {
+        List<String> names = targets != null ? targets : rehearse ? List.of("sim") : List.of("cuda", "jcuda");
+        Sampler kernelSampler = kernelSampler();
+        Sampler ceilingSampler = rehearse ? new Sampler(1, 6, 1) : new Sampler(3, 20, 1);
+        List<KernelCase> cases = cases();
+        List<EndToEnd> runs = runs();
+        Sampler stepSampler = runs.get(0).sampler();
+
+        List<String> setup = new ArrayList<>();
+        setup.add("fusedbert commit " + commit + "; " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.runtime.version") + "; " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " CPUs");
+        setup.add(String.format(Locale.ROOT, "kernels: %d warm-up calls, %d samples of %d calls each; steps: %d warm-up, "
+                        + "%d samples of %d; inputs rotated over copies totalling at least %d MiB per case, random values",
+                kernelSampler.warmup(), kernelSampler.samples(), kernelSampler.inner(), stepSampler.warmup(),
+                stepSampler.samples(), stepSampler.inner(), KernelCase.ROTATE_BYTES >> 20));
+
+        Measurements.CeilingSamples ceilings = new Measurements.CeilingSamples(null, "", null, "", "");
+        List<Measurements.KernelMeasurement> kernels = new ArrayList<>();
+        Map<String, List<Measurements.StepResult>> steps = new LinkedHashMap<>();
+        String card = "no device";
+        String gemmPrecision = "fp32";
+        boolean checkWritten = false;
+        List<int[]> batches = new ArrayList<>();
+        for (EndToEnd run : runs) {
+            batches.add(run.batches());
+            steps.put(run.id(), new ArrayList<>());
+        }
+        for (int t = 0; t < names.size(); t++) {
+            Target target;
+            try {
+                target = Targets.open(names.get(t));
+            } catch (RuntimeException e) {
+                System.out.println("device-bench: target " + names.get(t) + " not opened: " + EndToEnd.firstLine(e));
+                for (EndToEnd run : runs) {
+                    steps.get(run.id()).add(notRun(names.get(t), e));
+                }
+                continue;
+            }
+            try (target) {
+                System.out.println("device-bench: " + target.name() + ": " + target.description());
+                if (t == 0) {
+                    card = target.description().replaceAll(" \\(.*", "");
+                    if (target.device() instanceof GpuDevice<?, ?> gpu) {
+                        gemmPrecision = gpu.gemmPrecision().name().toLowerCase(Locale.ROOT);
+                    }
+                    setup.add("kernels run on " + target.name() + " (" + target.description() + "), GEMMs in " + gemmPrecision);
+                    ceilings = measureCeilings(target, ceilingSampler, gemmPrecision);
+                    RandomData random = new RandomData(7);
+                    for (KernelCase c : cases) {
+                        kernels.add(measureCase(target, c, random, kernelSampler));
+                    }
+                }
+                for (int i = 0; i < runs.size(); i++) {
+                    EndToEnd run = runs.get(i);
+                    boolean writeCheck = t == 0 && i == 0;
+                    int[] first = Arrays.copyOf(batches.get(i), run.config().batchSize() * run.config().maxLen());
+                    try {
+                        for (EndToEnd.Result r : run.run(target, batches.get(i), model -> {
+                            if (writeCheck) {
+                                try {
+                                    CheckpointCheck.write(target, model, first, work.resolve("check"));
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            }
+                        })) {
+                            steps.get(run.id()).add(new Measurements.StepResult(r.implementation(), r.samplesMs(),
+                                    r.peakBytes().isPresent() ? r.peakBytes().getAsLong() : null,
+                                    Float.isNaN(r.meanLoss()) ? null : r.meanLoss(), r.note()));
+                        }
+                        checkWritten |= writeCheck;
+                    } catch (RuntimeException e) {
+                        System.out.println("device-bench: " + run.id() + " on " + target.name() + ": " + EndToEnd.firstLine(e));
+                        steps.get(run.id()).add(notRun(target.name(), e));
+                    }
+                    System.out.println("device-bench: end to end " + run.id() + " on " + target.name() + " done");
+                }
+            }
+        }
+        List<Measurements.StepMeasurement> stepList = new ArrayList<>();
+        for (EndToEnd run : runs) {
+            stepList.add(new Measurements.StepMeasurement(run.id(), run.tokensPerStep(), steps.get(run.id())));
+        }
+        // The peers' inputs: the same batches, and the spec of every shape.
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("device", rehearse ? "cpu" : "cuda");
+        spec.put("precision", gemmPrecision);
+        spec.put("warmup", kernelSampler.warmup());
+        spec.put("samples", kernelSampler.samples());
+        spec.put("inner", kernelSampler.inner());
+        spec.put("kernels", KernelCases.peerSpecs(cases));
+        List<Map<String, Object>> e2eSpecs = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Path file = work.resolve("batches-" + i + ".bin");
+            writeInts(file, batches.get(i));
+            e2eSpecs.add(runs.get(i).peerSpec(file.toAbsolutePath().toString(), peerVariants));
+        }
+        spec.put("e2e", e2eSpecs);
+        if (checkWritten) {
+            spec.put("check", CheckpointCheck.peerSpec(work.resolve("check")));
+        }
+        Peers.writeSpec(work.resolve(PEERS_SPEC), spec);
+        return new Measurements(LocalDate.now().toString(), card, rehearse, setup, ceilings, kernels, stepList,
+                checkWritten, peerVariants);
+    }
+
+    private static final String PEERS_SPEC = "peers-spec.json";
+
+    private static Measurements.StepResult notRun(String implementation, RuntimeException e) {
+        return new Measurements.StepResult(implementation, new double[0], null, null, "not run: " + EndToEnd.firstLine(e));
+    }
+
+    /**
+     * Runs peers.py on the spec {@link #measure} wrote, after every device of ours is closed. When
+     * they cannot run, {@code peers.json} still records why, so {@code --report-from} says the same.
+     */
+    private Peers runPeers(Path work) throws IOException {
+        Path json = out.resolve("peers.json");
+        Peers peers;
+        if (noPeers) {
+            peers = Peers.notRun("--no-peers");
+        } else {
+            System.out.println("device-bench: running the PyTorch peers (" + python + ")");
+            peers = Peers.run(python, resolvePeersDir(), work.resolve(PEERS_SPEC), json, out.resolve("peers.log"), peerTimeout);
+        }
+        if (peers.notRunReason().isPresent()) {
+            Peers.writeSpec(json, Map.of("not_run", peers.notRunReason().get()));
+        }
+        return peers;
+    }
+
+    /** The report's view of our measurements and the peers' results. */
+    static BenchResults assemble(Measurements m, Peers peers) {
+        var c = m.ceilings();
+        Ceilings ceilings = new Ceilings(c.copyGBs() == null ? null : Stats.of(c.copyGBs()), c.copyShape(),
+                c.gemmTflops() == null ? null : Stats.of(c.gemmTflops()), c.gemmShape(), c.precision());
+        List<KernelRow> kernelRows = new ArrayList<>();
+        for (Measurements.KernelMeasurement k : m.kernels()) {
+            for (Measurements.PhaseMeasurement p : k.phases()) {
+                List<NamedPeer> named = new ArrayList<>();
+                List<String> phaseNames = peers.kernelPhases(k.id(), p.name());
+                if (phaseNames.isEmpty()) {
+                    named.add(new NamedPeer("PyTorch", peers.kernel(k.id(), p.name())));
+                }
+                for (String name : phaseNames) {
+                    String label = name.contains("[") ? "SDPA " + name.substring(name.indexOf('[') + 1, name.length() - 1) : "PyTorch";
+                    named.add(new NamedPeer(label, peers.kernel(k.id(), name)));
+                }
+                boolean ran = p.samplesMs() != null && p.samplesMs().length > 0;
+                kernelRows.add(new KernelRow(k.op(), k.shape(), k.id(), p.name(), ran ? Stats.of(p.samplesMs()) : null,
+                        ran ? null : p.missing(), p.work(), p.bandwidth(), named, peers.kernelPeer(k.id()),
+                        k.peakBytes() == null ? OptionalLong.empty() : OptionalLong.of(k.peakBytes()),
+                        peers.kernelPeakBytes(k.id(), p.name())));
+            }
+        }
+        List<EndToEndRow> e2eRows = new ArrayList<>();
+        for (Measurements.StepMeasurement s : m.steps()) {
+            for (Measurements.StepResult r : s.results()) {
+                boolean ran = r.samplesMs() != null && r.samplesMs().length > 0;
+                e2eRows.add(new EndToEndRow(s.id(), s.tokensPerStep(), "fusedbert " + r.implementation(), true,
+                        ran ? Stats.of(r.samplesMs()) : null, ran ? null : r.note().replaceFirst("^not run: ", ""),
+                        r.peakBytes() == null ? OptionalLong.empty() : OptionalLong.of(r.peakBytes()),
+                        ran ? r.note() + (r.meanLoss() == null ? "" : String.format(Locale.ROOT, "; mean loss %.3f", r.meanLoss())) : ""));
+            }
+            for (String variant : m.peerVariants()) {
+                Peers.PeerTime p = peers.endToEnd(s.id(), variant);
+                e2eRows.add(new EndToEndRow(s.id(), s.tokensPerStep(), "PyTorch " + variant, false, p.stats(), p.missing(),
+                        p.peakBytes() < 0 ? OptionalLong.empty() : OptionalLong.of(p.peakBytes()), p.notes()));
+            }
+        }
+        return new BenchResults(LocalDate.parse(m.date()), m.card(), m.rehearsal(), m.setup(), ceilings, kernelRows,
+                e2eRows, checkOutcome(peers, m.checkWritten()), peers);
+    }
+
     private Path resolvePeersDir() {
         if (peersDir != null) {
             return peersDir;
@@ -246,17 +322,17 @@ public final class DeviceBench implements Callable<Integer> {
     }
 
     /** Copy bandwidth and GEMM throughput of {@code target}, sampled like everything else. */
-    static Ceilings measureCeilings(Target target, Sampler sampler, String precision) {
+    static Measurements.CeilingSamples measureCeilings(Target target, Sampler sampler, String precision) {
         Backend be = target.backend();
         boolean gpu = target.isGpu();
         int copyFloats = gpu ? 1 << 28 : 1 << 20; // 1 GiB on a GPU: far beyond any cache
         int n = gpu ? 8192 : 256;
-        Stats copy = null;
-        Stats gemm = null;
+        double[] copy = null;
+        double[] gemm = null;
         try (Tensor src = be.allocate(DType.FLOAT32, copyFloats); Tensor dst = be.allocate(DType.FLOAT32, copyFloats)) {
             be.fill(src, 0.5);
             double[] ms = sampler.run(target, 1, s -> be.copy(src, dst));
-            copy = Stats.of(java.util.Arrays.stream(ms).map(t -> 2.0 * 4 * copyFloats / (t / 1e3) / 1e9).toArray());
+            copy = Arrays.stream(ms).map(t -> 2.0 * 4 * copyFloats / (t / 1e3) / 1e9).toArray();
         } catch (RuntimeException e) {
             System.out.println("device-bench: copy ceiling not measured: " + EndToEnd.firstLine(e));
         }
@@ -264,16 +340,16 @@ public final class DeviceBench implements Callable<Integer> {
         try (Tensor a = random.floats(be, 1f, n, n); Tensor b = random.floats(be, 1f, n, n);
              Tensor c = be.allocate(DType.FLOAT32, n, n)) {
             double[] ms = sampler.run(target, 1, s -> be.matmul(a, b, c));
-            gemm = Stats.of(java.util.Arrays.stream(ms).map(t -> 2.0 * n * n * (double) n / (t / 1e3) / 1e12).toArray());
+            gemm = Arrays.stream(ms).map(t -> 2.0 * n * n * (double) n / (t / 1e3) / 1e12).toArray();
         } catch (RuntimeException e) {
             System.out.println("device-bench: GEMM ceiling not measured: " + EndToEnd.firstLine(e));
         }
-        return new Ceilings(copy, String.format(Locale.ROOT, "%d MiB", (4L * copyFloats) >> 20), gemm,
+        return new Measurements.CeilingSamples(copy, String.format(Locale.ROOT, "%d MiB", (4L * copyFloats) >> 20), gemm,
                 n + "x" + n + "x" + n, precision);
     }
 
-    /** Our samples per phase of one case (double[]), or the failure (String); the case is freed after. */
-    static Map<String, Object> measureCase(Target target, KernelCase c, RandomData random, Sampler sampler) {
+    /** Our samples per phase of one case, or why a phase has none; the case is freed after. */
+    static Measurements.KernelMeasurement measureCase(Target target, KernelCase c, RandomData random, Sampler sampler) {
         Map<String, Object> byPhase = new LinkedHashMap<>();
         try (c) {
             c.open(target, random);
@@ -290,29 +366,14 @@ public final class DeviceBench implements Callable<Integer> {
             }
         }
         System.out.println("device-bench: kernel " + c.id() + " done");
-        return byPhase;
-    }
-
-    private static List<KernelRow> kernelRows(KernelCase c, Map<String, Object> byPhase, Peers peers) {
-        List<KernelRow> rows = new ArrayList<>();
+        List<Measurements.PhaseMeasurement> phases = new ArrayList<>();
         for (KernelCase.Phase p : c.phases()) {
             Object v = byPhase.get(p.name());
-            Stats ours = v instanceof double[] s ? Stats.of(s) : null;
-            String missing = v instanceof String s ? s : null;
-            List<NamedPeer> named = new ArrayList<>();
-            List<String> phaseNames = peers.kernelPhases(c.id(), p.name());
-            if (phaseNames.isEmpty()) {
-                named.add(new NamedPeer("PyTorch", peers.kernel(c.id(), p.name())));
-            }
-            for (String name : phaseNames) {
-                String label = name.contains("[") ? "SDPA " + name.substring(name.indexOf('[') + 1, name.length() - 1) : "PyTorch";
-                named.add(new NamedPeer(label, peers.kernel(c.id(), name)));
-            }
-            rows.add(new KernelRow(c.op(), c.shape(), c.id(), p.name(), ours, missing,
-                    p.bandwidthBound() ? p.bytes() : p.flops(), p.bandwidthBound(), named, peers.kernelPeer(c.id()),
-                    c.peakBytes(), peers.kernelPeakBytes(c.id(), p.name())));
+            phases.add(new Measurements.PhaseMeasurement(p.name(), p.bandwidthBound() ? p.bytes() : p.flops(),
+                    p.bandwidthBound(), v instanceof double[] d ? d : new double[0], v instanceof String w ? w : null));
         }
-        return rows;
+        return new Measurements.KernelMeasurement(c.op(), c.shape(), c.id(), phases,
+                c.peakBytes().isPresent() ? c.peakBytes().getAsLong() : null);
     }
 
     private static CheckOutcome checkOutcome(Peers peers, boolean written) {

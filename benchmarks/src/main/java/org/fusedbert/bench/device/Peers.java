@@ -106,15 +106,20 @@ final class Peers {
             if (p.exitValue() != 0 || !Files.isRegularFile(out)) {
                 return notRun("peers.py exited with " + p.exitValue() + " (see " + log.getFileName() + ")");
             }
-            JsonNode root = JSON.readTree(out.toFile());
-            JsonNode why = root.get("not_run");
-            return new Peers(root, why == null || why.isNull() ? null : why.asText());
+            return read(out);
         } catch (IOException e) {
             return notRun("peers.py: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return notRun("interrupted");
         }
+    }
+
+    /** The results a peers.py run wrote to {@code file}. */
+    static Peers read(Path file) throws IOException {
+        JsonNode root = JSON.readTree(file.toFile());
+        JsonNode why = root.get("not_run");
+        return new Peers(root, why == null || why.isNull() ? null : why.asText());
     }
 
     /** The samples of a kernel case's phase (e.g. "forward[math]"), or the reason it has none. */

@@ -95,6 +95,17 @@ class DeviceBenchRehearsalTest {
     }
 
     @Test
+    void reportRebuildsFromTheRawMeasurements() throws IOException {
+        Path again = out.resolve("again");
+        int code = new CommandLine(new DeviceBench()).execute("--report-from", out.toString(), "--out", again.toString());
+        assertEquals(0, code, "device-bench --report-from exit code");
+        try (var files = Files.list(again)) {
+            Path md = files.filter(f -> f.toString().endsWith(".md")).findFirst().orElseThrow();
+            assertEquals(report, Files.readString(md), "the same report from measurements.json and peers.json");
+        }
+    }
+
+    @Test
     void chartsArePngs() throws IOException {
         try (var files = Files.list(results)) {
             List<Path> png = files.filter(f -> f.toString().endsWith(".png")).toList();
