@@ -260,7 +260,7 @@ public final class DeviceBench implements Callable<Integer> {
             System.out.println("device-bench: running the PyTorch peers (" + python + ")");
             peers = Peers.run(python, resolvePeersDir(), work.resolve(PEERS_SPEC), json, out.resolve("peers.log"), peerTimeout);
         }
-        if (peers.notRunReason().isPresent()) {
+        if (peers.notRunReason().isPresent() && !Files.isRegularFile(json)) {
             Peers.writeSpec(json, Map.of("not_run", peers.notRunReason().get()));
         }
         return peers;
