@@ -4,7 +4,9 @@
 # Needs what benchmarks/device/pack.sh packed (pack/jdk, pack/lib) and python3 with torch.
 #   OUT=/some/dir benchmarks/device/bench.sh [DeviceBench options]
 # Writes $OUT/bench/: the dated report (device-<date>-<card>.md and its PNG charts, also in
-# $OUT/bench/results/ ready to copy into benchmarks/results/), the peers' raw output and log.
+# $OUT/bench/results/ ready to copy into benchmarks/results/), measurements.json and peers.json (from
+# which `DeviceBench --report-from DIR --out DIR2` rebuilds the report, e.g. where the GPU machine
+# had no fonts for the charts), the logs, and JMH launch costs (jmh-launch.*).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PACK="$ROOT/benchmarks/device/pack"
@@ -25,3 +27,10 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
   --out "$OUT/bench" --work "$WORK" --results "$OUT/bench/results" \
   --python "${PYTHON:-python3}" --peers-dir "$ROOT/benchmarks/peers" --commit "${COMMIT:-unknown}" \
   --peer-timeout "${PEER_TIMEOUT:-420}" "$@" 2>&1 | tee "$OUT/bench/device-bench.log"
+# The host cost of one launch through FFM and JCuda on this GPU (JMH; skip with JMH=0).
+if [ "${JMH:-1}" != 0 ]; then
+  "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "$PACK/lib/*" org.openjdk.jmh.Main \
+    LaunchBenchmark -p device=cuda,jcuda -rf json -rff "$OUT/bench/jmh-launch.json" > "$OUT/bench/jmh-launch.txt" 2>&1 \
+    || echo "bench.sh: JMH LaunchBenchmark failed (see jmh-launch.txt)" >&2
+  tail -8 "$OUT/bench/jmh-launch.txt"
+fi

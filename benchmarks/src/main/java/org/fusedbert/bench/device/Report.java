@@ -107,12 +107,12 @@ final class Report {
                 .append("4·B·heads·L²·d forward and 10·B·heads·L²·d backward, the head 6·rows·H·V). Ratio = peer / fusedbert ")
                 .append("(above 1: fusedbert is faster); significance: two-sided Mann-Whitney U, p < ")
                 .append(Stats.SIGNIFICANCE).append(".\n\n");
-        sb.append("| kernel | shape | phase | fusedbert ms | achieved | of ceiling | PyTorch peer | peer ms | ratio | p |\n");
-        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        sb.append("| kernel | shape | phase | fusedbert ms | achieved | of ceiling | PyTorch peer | peer ms | ratio | p | peers not run |\n");
+        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (KernelRow k : r.kernels()) {
             sb.append("| ").append(k.op()).append(" | ").append(k.shape()).append(" | ").append(k.phase()).append(" | ");
             if (k.ours() == null) {
-                sb.append("not run: ").append(k.oursMissing()).append(" | | | ");
+                sb.append("not run: ").append(k.oursMissing().replace('|', '/')).append(" | | | ");
             } else {
                 sb.append(ms(k.ours())).append(" | ");
                 double ceiling = k.bandwidth() ? (c.copyGBs() == null ? Double.NaN : c.copyGBs().median())
@@ -165,27 +165,25 @@ final class Report {
         NamedPeer best = k.bestPeer();
         if (best == null) {
             String why = k.peers().isEmpty() ? r.peers().notRunReason().orElse("none") : k.peers().get(0).time().missing();
-            sb.append("not run (").append(why == null ? "none" : why.replace('|', '/')).append(") | | | |");
+            sb.append("not run (").append(why == null ? "none" : why.replace('|', '/')).append(") | | | | |");
             return;
         }
         sb.append(best.name()).append(" | ").append(ms(best.time().stats())).append(" | ");
         if (k.ours() == null) {
-            sb.append(" | |");
-            return;
+            sb.append(" | | ");
+        } else {
+            double p = Stats.pValue(k.ours(), best.time().stats());
+            sb.append(String.format(Locale.ROOT, "%.2f", best.time().stats().median() / k.ours().median())).append(" | ")
+                    .append(Double.isNaN(p) ? "" : String.format(Locale.ROOT, "%.1e%s", p, p < Stats.SIGNIFICANCE ? "" : " (n.s.)"))
+                    .append(" | ");
         }
-        double p = Stats.pValue(k.ours(), best.time().stats());
-        sb.append(String.format(Locale.ROOT, "%.2f", best.time().stats().median() / k.ours().median())).append(" | ")
-                .append(Double.isNaN(p) ? "" : String.format(Locale.ROOT, "%.1e%s", p, p < Stats.SIGNIFICANCE ? "" : " (n.s.)"))
-                .append(" |");
         List<String> skipped = new ArrayList<>();
         for (NamedPeer other : k.peers()) {
             if (!other.time().present()) {
                 skipped.add(other.name() + ": " + other.time().missing());
             }
         }
-        if (!skipped.isEmpty()) {
-            sb.append(" ").append(String.join("; ", skipped).replace('|', '/'));
-        }
+        sb.append(String.join("; ", skipped).replace('|', '/')).append(" |");
     }
 
     private void appendMemoryTable(StringBuilder sb) {
