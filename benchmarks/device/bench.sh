@@ -13,6 +13,7 @@ PACK="$ROOT/benchmarks/device/pack"
 OUT="${OUT:-$ROOT/benchmarks/device/out}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+"$ROOT/benchmarks/device/unpack.sh" >/dev/null || true
 JAVA="$PACK/jdk/bin/java"
 [ -x "$JAVA" ] || JAVA="$(command -v java || true)"
 if [ -z "$JAVA" ] || [ ! -d "$PACK/lib" ]; then

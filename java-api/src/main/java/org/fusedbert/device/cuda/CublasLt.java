@@ -9,7 +9,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -104,20 +103,18 @@ public final class CublasLt {
             }
             Path home = Path.of(System.getProperty("user.home", "/"));
             List<CublasLtLocator.Candidate> candidates = CublasLtLocator.candidates(System.getenv(), home, driverVersion);
-            List<String> failures = new ArrayList<>();
             for (CublasLtLocator.Candidate c : candidates) {
                 NativeLibrary lib = NativeLibrary.open(c.target());
                 if (lib.isLoaded() && lib.has("cublasLtMatmul")) {
                     return new Loaded(lib, c.target() + " from " + c.origin());
                 }
-                failures.add(c.target());
             }
             String override = System.getenv(CublasLtLocator.ENV);
-            String looked = override != null ? CublasLtLocator.ENV + "=" + override
-                    : CublasLtLocator.searchedDescription(System.getenv(), home);
-            return new Loaded(NativeLibrary.absent("libcublasLt", "no cuBLASLt (" + String.join(" / ", failures)
-                    + " not loadable; looked in " + looked + "; set " + CublasLtLocator.ENV
-                    + " to the library file)"), "");
+            String where = override != null ? CublasLtLocator.ENV + "=" + override
+                    : "the library path, the CUDA toolkit or Python's nvidia wheels";
+            String names = String.join(" / ", CublasLtLocator.sonames(driverVersion));
+            return new Loaded(NativeLibrary.absent("libcublasLt", "no cuBLASLt (" + names + " not found in " + where
+                    + "; set " + CublasLtLocator.ENV + " to the library)"), "");
         }
     }
 

@@ -46,8 +46,10 @@ public final class GpuAvailability {
     /** The driver and GPU part of the probe: a loadable driver that initializes and sees at least one GPU. */
     static Optional<String> driverReason() {
         if (!CudaDriver.isLoaded()) {
-            return Optional.of("no " + CudaDriver.LIBRARY + " (no NVIDIA driver installed: "
-                    + CudaDriver.loadFailure().orElse("not found") + ")");
+            String why = CudaDriver.loadFailure().orElse("");
+            // dlopen's "cannot open" just restates the absence; anything else (a broken install) is worth showing.
+            return Optional.of("no " + CudaDriver.LIBRARY + " (no NVIDIA driver installed"
+                    + (why.contains("Cannot open library") || why.isEmpty() ? "" : ": " + why) + ")");
         }
         try {
             CudaDriver.cuInit(0);

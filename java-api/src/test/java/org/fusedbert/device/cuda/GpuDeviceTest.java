@@ -21,6 +21,7 @@ import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.device.GemmSpec;
 import org.fusedbert.device.jcuda.JCudaDevice;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -215,6 +216,7 @@ class GpuDeviceTest {
         }
     }
 
+    @Tag("leak")
     @ParameterizedTest
     @ValueSource(strings = {"cuda", "jcuda"})
     void thousandAllocateLaunchFreeCyclesReturnFreeMemoryToItsStart(String kind) {

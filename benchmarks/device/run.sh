@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Second half of the device script: the single command on the GPU machine (after pack.sh ran on a
+# development machine and benchmarks/device/pack/ travelled with the tree). Needs no Java or Maven:
+# unpack.sh unpacks the jlinked JDK and the jars in pack/, and the stages run them.
+#
+#   benchmarks/device/run.sh [stage ...]
+#
+# Stages, in order (default: all):
+#   info         GPU name, driver and CUDA versions (nvidia-smi), what each device kind sees, cuBLASLt
+#   conformance  the kernel conformance suite and the GPU device tests on cuda and jcuda (on the
+#                simulator instead when there is no GPU), console launcher, JUnit XML
+#   sanitizer    the conformance run on cuda under compute-sanitizer --tool memcheck and racecheck
+#   leak         1,000 allocate/launch/free cycles per device kind, free memory before and after
+#   report       the markdown report: $OUT/conformance-report.md, and on a GPU also
+#                $OUT/results/<date>-<gpu>-conformance.md (copy it to benchmarks/results/ and commit)
+# Further stages, run only when named: bench (benchmarks/device/bench.sh, fusedbert against PyTorch).
+# Later issues add more (the seed training run) as further stage_* functions.
+#
+# Environment: OUT (results; the device tool sets it, default benchmarks/device/out),
+# TEST_DEVICES (device kinds for the
+# conformance stage), CONFORMANCE_TIMEOUT, SANITIZER_TIMEOUT, LEAK_TIMEOUT (seconds),
+# FUSEDBERT_CUBLASLT (the cuBLASLt library, found via python3's site-packages when unset).
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PACK="$ROOT/benchmarks/device/pack"
+OUT="${OUT:-$ROOT/benchmarks/device/out}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+CONFORMANCE_TIMEOUT="${CONFORMANCE_TIMEOUT:-300}"
+SANITIZER_TIMEOUT="${SANITIZER_TIMEOUT:-180}"
+LEAK_TIMEOUT="${LEAK_TIMEOUT:-120}"
+
+say() { echo "run.sh: $*" | tee -a "$OUT/run.log" >&2; }
+
+# ------------------------------------------------------------------ the pack
+
+unpack() {
+  "$ROOT/benchmarks/device/unpack.sh" >/dev/null || exit 1
+  JAVA="$PACK/jdk/bin/java"
+  JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Xss8m -Djava.awt.headless=true)
+  CP="$PACK/lib/*"
+}
+
+java_run() { "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" "$@" 2> >(grep -v 'Using incubator modules' >&2); }
+
+# ------------------------------------------------------------------ the machine
+
+detect_gpu() {
+  GPU_NAME=none DRIVER=- CUDA=- GPU_REASON=""
+  if ! command -v nvidia-smi >/dev/null 2>&1; then
+    GPU_REASON="nvidia-smi not found"
+  elif ! nvidia-smi -L >/dev/null 2>&1; then
+    GPU_REASON="nvidia-smi found no GPU: $(nvidia-smi -L 2>&1 | head -1)"
+  else
+    GPU_NAME="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+    DRIVER="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)"
+    CUDA="$(nvidia-smi | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -1)"
+  fi
+}
+
+# cuBLASLt from the NVIDIA wheels PyTorch installed, asked of python3 itself (it knows its own
+# site-packages); the Java side searches too, this only makes the choice explicit and reported.
+find_cublaslt() {
+  [ -n "${FUSEDBERT_CUBLASLT:-}" ] && return
+  command -v python3 >/dev/null 2>&1 || return
+  local major="${CUDA%%.*}"
+  FUSEDBERT_CUBLASLT="$(python3 - "${major:-0}" <<'PY' 2>/dev/null
+import ctypes, glob, os, site, sys
+major = int(sys.argv[1]) if sys.argv[1].isdigit() else 0
+dirs = list(site.getsitepackages()) + [site.getusersitepackages()]
+names = (["13"] if major >= 13 else []) + ["12"]
+for ver in names:
+    for d in dirs:
+        for pattern in ("nvidia/cu%s/lib/libcublasLt.so.%s" % (ver, ver),
+                        "nvidia/cublas/lib/libcublasLt.so.%s" % ver,
+                        "torch/lib/libcublasLt.so.%s" % ver):
+            for path in glob.glob(os.path.join(d, pattern)):
+                try:
+                    ctypes.CDLL(path).cublasLtGetVersion
+                except OSError:
+                    continue
+                print(path)
+                sys.exit(0)
+PY
+)"
+  if [ -n "$FUSEDBERT_CUBLASLT" ]; then export FUSEDBERT_CUBLASLT; else unset FUSEDBERT_CUBLASLT; fi
+}
+
+find_sanitizer() {
+  SANITIZER="$(command -v compute-sanitizer 2>/dev/null || true)"
+  if [ -z "$SANITIZER" ]; then
+    SANITIZER="$(ls -d /usr/local/cuda*/bin/compute-sanitizer /usr/local/cuda*/compute-sanitizer/compute-sanitizer \
+      2>/dev/null | sort -V | tail -1)"
+  fi
+}
+
+# ------------------------------------------------------------------ JUnit
+
+# junit <devices> <reports-dir> <log> <timeout> [console-launcher selectors and filters...]
+junit() {
+  local devices="$1" reports="$2" log="$3" limit="$4"
+  shift 4
+  mkdir -p "$reports"
+  say "JUnit on [$devices] -> $log (limit ${limit}s)"
+  timeout --kill-after=20 "$limit" "$JAVA" "${JVM_FLAGS[@]}" -Dfusedbert.test.devices="$devices" -cp "$CP" \
+    org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
+    --reports-dir "$reports" "$@" > "$log" 2>&1
+  local rc=$?
+  [ "$rc" -eq 124 ] && echo "failed: timed out after ${limit}s" >> "$log"
+  say "JUnit exit $rc ($(grep -E 'tests (successful|failed|skipped|aborted)' "$log" | tr -s ' ' | paste -sd, -))"
+  return 0
+}
+
+# The kernel suite: every *Conformance* class under org.fusedbert.tests (the tests module), plus
+# the GPU device tests (memory, copies, GEMMs, graphs) from java-api.
+SELECTORS=(--select-package org.fusedbert.tests --select-package org.fusedbert.device.cuda
+  --include-classname '^.*(Conformance\w*|\.GpuDeviceTest)$' --exclude-tag leak)
+
+# ------------------------------------------------------------------ stages
+
+stage_info() {
+  local commit
+  commit="$(sed -n 's/^commit=//p' "$PACK/MANIFEST")"
+  {
+    echo "gpu=$GPU_NAME"
+    [ -n "$GPU_REASON" ] && echo "gpu_reason=$GPU_REASON"
+    echo "driver=$DRIVER"
+    echo "cuda=$CUDA"
+    echo "date=$(date -u +%Y-%m-%d)"
+    echo "commit=$commit"
+    echo "java=$("$JAVA" -version 2>&1 | head -1)"
+    echo "sanitizer=${SANITIZER:-not found (looked on PATH and in /usr/local/cuda*/bin)}"
+    java_run org.fusedbert.bench.device.GpuInfo
+  } > "$OUT/info.txt"
+  [ "$GPU_NAME" != none ] && nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
+  cat "$OUT/info.txt" | tee -a "$OUT/run.log"
+}
+
+stage_conformance() {
+  local devices="${TEST_DEVICES:-}"
+  if [ -z "$devices" ]; then
+    if [ "$GPU_NAME" = none ]; then devices="sim,cuda,jcuda"; else devices="cuda,jcuda"; fi
+  fi
+  junit "$devices" "$OUT/junit/conformance" "$OUT/conformance.log" "$CONFORMANCE_TIMEOUT" "${SELECTORS[@]}"
+}
+
+stage_sanitizer() {
+  for tool in memcheck racecheck; do
+    local log="$OUT/$tool.log"
+    if [ "$GPU_NAME" = none ]; then
+      echo "skipped: no GPU ($GPU_REASON)" > "$log"
+    elif [ -z "$SANITIZER" ]; then
+      echo "skipped: compute-sanitizer not found (looked on PATH and in /usr/local/cuda*/bin)" > "$log"
+    else
+      say "compute-sanitizer --tool $tool over the conformance run on cuda (limit ${SANITIZER_TIMEOUT}s)"
+      timeout --kill-after=20 "$SANITIZER_TIMEOUT" "$SANITIZER" --tool "$tool" --print-limit 50 \
+        "$JAVA" "${JVM_FLAGS[@]}" -Dfusedbert.test.devices=cuda -cp "$CP" \
+        org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=summary \
+        --reports-dir "$OUT/junit/$tool" "${SELECTORS[@]}" > "$log" 2>&1
+      local rc=$?
+      [ "$rc" -eq 124 ] && echo "failed: timed out after ${SANITIZER_TIMEOUT}s" >> "$log"
+      say "$tool exit $rc: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|^failed' "$log" | tail -1)"
+    fi
+  done
+}
+
+stage_leak() {
+  junit "cuda,jcuda" "$OUT/junit/leak" "$OUT/leak.log" "$LEAK_TIMEOUT" \
+    --select-class org.fusedbert.device.cuda.GpuDeviceTest --include-tag leak
+}
+
+stage_report() {
+  local args=(--info "$OUT/info.txt" --junit "$OUT/junit")
+  for log in conformance leak; do [ -f "$OUT/$log.log" ] && args+=(--log "$OUT/$log.log"); done
+  for tool in memcheck racecheck; do args+=(--sanitizer "$tool=$OUT/$tool.log"); done
+  java_run org.fusedbert.bench.device.ConformanceReport "${args[@]}" --out "$OUT/conformance-report.md"
+  if [ "$GPU_NAME" != none ]; then
+    local slug name
+    slug="$(echo "$GPU_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/^nvidia //; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')"
+    name="$(date -u +%Y-%m-%d)-$slug-conformance.md"
+    mkdir -p "$OUT/results" "$ROOT/benchmarks/results"
+    cp "$OUT/conformance-report.md" "$OUT/results/$name"
+    cp "$OUT/conformance-report.md" "$ROOT/benchmarks/results/$name"
+    say "report: $OUT/results/$name (commit it as benchmarks/results/$name)"
+  else
+    say "report: $OUT/conformance-report.md (no GPU: a rehearsal, not for benchmarks/results/)"
+  fi
+}
+
+stage_bench() {
+  OUT="$OUT" "$ROOT/benchmarks/device/bench.sh" 2>&1 | tee -a "$OUT/run.log"
+}
+
+# ------------------------------------------------------------------ main
+
+STAGES=("$@")
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(info conformance sanitizer leak report)
+: > "$OUT/run.log"
+unpack
+detect_gpu
+find_cublaslt
+find_sanitizer
+say "GPU: $GPU_NAME${GPU_REASON:+ ($GPU_REASON)}; driver $DRIVER; CUDA $CUDA; cuBLASLt ${FUSEDBERT_CUBLASLT:-(searched by Java)}; sanitizer ${SANITIZER:-none}"
+for stage in "${STAGES[@]}"; do
+  if ! declare -F "stage_$stage" >/dev/null; then
+    say "unknown stage '$stage' (stages: $(declare -F | sed -n 's/^declare -f stage_//p' | paste -sd' ' -))"
+    exit 2
+  fi
+  say "stage $stage"
+  "stage_$stage"
+done
