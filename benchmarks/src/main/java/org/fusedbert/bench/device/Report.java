@@ -346,7 +346,7 @@ final class Report {
             any = true;
             double ratio = k.ours().median() / best.time().stats().median();
             all &= ratio < factor;
-            parts.add(String.format(Locale.ROOT, "%s: fusedbert %s ms, fastest SDPA %s %s ms (fusedbert/SDPA %.2f)",
+            parts.add(String.format(Locale.ROOT, "%s: fusedbert %s ms, fastest %s %s ms (fusedbert/SDPA %.2f)",
                     k.phase(), num(k.ours().median()), best.name(), num(best.time().stats().median()), ratio));
         }
         if (!any) {

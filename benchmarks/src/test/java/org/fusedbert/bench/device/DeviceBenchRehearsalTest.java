@@ -30,7 +30,8 @@ class DeviceBenchRehearsalTest {
     static void rehearse() throws IOException {
         results = out.resolve("results");
         int code = new CommandLine(new DeviceBench()).execute("--rehearse", "--targets", "cpu,sim",
-                "--out", out.toString(), "--results", results.toString(), "--peers-dir", "peers", "--commit", "test");
+                "--out", out.toString(), "--results", results.toString(), "--peers-dir", "peers", "--commit", "test",
+                "--peer-variants", "eager,seed"); // torch.compile would compile for minutes where python3 has torch
         assertEquals(0, code, "device-bench exit code");
         try (var files = Files.list(results)) {
             List<Path> md = files.filter(f -> f.toString().endsWith(".md")).toList();
@@ -76,7 +77,7 @@ class DeviceBenchRehearsalTest {
 
     @Test
     void endToEndRowsForEachTargetAndPeerVariant() {
-        for (String impl : List.of("fusedbert cpu eager", "fusedbert sim", "PyTorch eager", "PyTorch compile", "PyTorch seed")) {
+        for (String impl : List.of("fusedbert cpu eager", "fusedbert sim", "PyTorch eager", "PyTorch seed")) {
             assertTrue(report.contains("| tiny (1 layer, H=16, L=16, B=3) | " + impl), "no end-to-end row for " + impl);
         }
     }
