@@ -28,6 +28,7 @@ SHAPES="${SHAPES:-$(sed -n 's/.*@Param({\(.*\)}).*/\1/p' "$ROOT/benchmarks/src/m
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+SCHED="$(sed 's/^.*nice /autogroup nice /' /proc/self/autogroup 2>/dev/null || echo 'autogroup unknown')"
 
 "$JAVA" -jar "$JAR" MatmulBenchmark -p shape="$SHAPES" -rf json -rff "$WORK/jmh.json" >&2
 
@@ -92,7 +93,7 @@ PY
   echo "operands are passed to numpy as transposed views, as BLAS takes them."
   echo
   echo "- Machine: $CPU, $CORES cores, AVX-512: $AVX512 (a shared VM: other processes may have been running;"
-  echo "  load average before $LOAD_BEFORE, after $LOAD_AFTER)"
+  echo "  load average before $LOAD_BEFORE, after $LOAD_AFTER; this run's scheduling: $SCHED)"
   echo "- Java: $JAVA_VERSION; numpy $NUMPY_VERSION ($BLAS)"
   echo
   cat "$WORK/table.md"
