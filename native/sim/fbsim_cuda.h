@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <assert.h>
+#include <cmath>
 #include <type_traits>
 
 // ---- keywords ----
@@ -327,6 +328,16 @@ inline unsigned int atomicDec(unsigned int* a, unsigned int v) {
 }
 
 // ---- math and intrinsics (fast-math intrinsics are the accurate libm functions here) ----
+
+#if !defined(__FMA__)
+// Without FMA instructions fmaf is a libm call per use (a large share of a kernel's time here).
+// The product is exact in double, so one double addition rounded to float is the fused result but
+// for rare double-rounding ties (then 1 ulp off).
+inline float fbsim_fmaf(float a, float b, float c) {
+  return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
+}
+#define fmaf fbsim_fmaf
+#endif
 inline float __expf(float x) { return expf(x); }
 inline float __exp10f(float x) { return exp10f(x); }
 inline float __logf(float x) { return logf(x); }
