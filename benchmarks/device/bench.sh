@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stage of the device script on the GPU machine: fusedbert against PyTorch on this GPU, in one run
 # (org.fusedbert.bench.device.DeviceBench; PyTorch peers from benchmarks/peers/peers.py).
-# Needs what benchmarks/device/pack.sh packed (pack/jdk, pack/lib) and python3 with torch.
+# Needs what benchmarks/device/pack.sh packed (unpacked here by unpack.sh when run.sh has not) and
+# python3 with torch. Normally started as the device script's stage:
+#   benchmarks/device/run.sh bench                         (OUT set by the device tool)
 #   OUT=/some/dir benchmarks/device/bench.sh [DeviceBench options]
 # Writes $OUT/bench/: the dated report (device-<date>-<card>.md and its PNG charts, also in
 # $OUT/bench/results/ ready to copy into benchmarks/results/), measurements.json and peers.json (from
@@ -14,6 +16,9 @@ OUT="${OUT:-$ROOT/benchmarks/device/out}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 "$ROOT/benchmarks/device/unpack.sh" >/dev/null || true
+if [ -f "$PACK/fusedbert-pack.tar.xz" ]; then
+  "$ROOT/benchmarks/device/unpack.sh" >/dev/null
+fi
 JAVA="$PACK/jdk/bin/java"
 [ -x "$JAVA" ] || JAVA="$(command -v java || true)"
 if [ -z "$JAVA" ] || [ ! -d "$PACK/lib" ]; then
