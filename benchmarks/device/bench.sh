@@ -5,6 +5,8 @@
 # python3 with torch. Normally started as the device script's stage:
 #   benchmarks/device/run.sh bench                         (OUT set by the device tool)
 #   OUT=/some/dir benchmarks/device/bench.sh [DeviceBench options]
+# DeviceBench options can also come in BENCH_ARGS (e.g. BENCH_ARGS="--peer-variants eager,seed" to
+# skip torch.compile when time is short); JMH=0 skips the launch-cost JMH.
 # Writes $OUT/bench/: the dated report (device-<date>-<card>.md and its PNG charts, also in
 # $OUT/bench/results/ ready to copy into benchmarks/results/), measurements.json and peers.json (from
 # which `DeviceBench --report-from DIR --out DIR2` rebuilds the report, e.g. where the GPU machine
@@ -32,7 +34,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
   -cp "$PACK/lib/*" org.fusedbert.bench.device.DeviceBench \
   --out "$OUT/bench" --work "$WORK" --results "$OUT/bench/results" \
   --python "${PYTHON:-python3}" --peers-dir "$ROOT/benchmarks/peers" --commit "${COMMIT:-unknown}" \
-  --peer-timeout "${PEER_TIMEOUT:-420}" "$@" 2>&1 | tee "$OUT/bench/device-bench.log"
+  --peer-timeout "${PEER_TIMEOUT:-420}" ${BENCH_ARGS:-} "$@" 2>&1 | tee "$OUT/bench/device-bench.log"
 # The host cost of one launch through FFM and JCuda on this GPU (JMH; skip with JMH=0).
 if [ "${JMH:-1}" != 0 ]; then
   "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "$PACK/lib/*" org.openjdk.jmh.Main \

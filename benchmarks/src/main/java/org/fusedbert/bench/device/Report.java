@@ -350,8 +350,10 @@ final class Report {
                     k.phase(), num(k.ours().median()), best.name(), num(best.time().stats().median()), ratio));
         }
         if (!any) {
-            return new TargetCheck(name, String.join("; ", parts), "not evaluated (" + (parts.isEmpty()
-                    ? "shape not in this run" : r.peers().notRunReason().map(w -> "peer: " + w).orElse("incomplete")) + ")");
+            String why = r.kernels().isEmpty() ? "no kernel ran"
+                    : parts.isEmpty() ? "shape not in this run"
+                    : r.peers().notRunReason().map(w -> "peer: " + w).orElse("incomplete");
+            return new TargetCheck(name, String.join("; ", parts), "not evaluated (" + why + ")");
         }
         return new TargetCheck(name, String.join("; ", parts), (all ? "met" : "not met") + on);
     }
