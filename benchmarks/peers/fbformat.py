@@ -2,10 +2,13 @@
 safetensors files (with the `safetensors` package where importable, else the format parsed
 here: 8-byte little-endian header length, JSON header, raw little-endian tensor data), the
 BertConfig JSON, and JSON in and out.
+
+    python3 fbformat.py dump FILE.safetensors     one line per tensor: name dtype shape sum, then metadata
 """
 
 import json
 import struct
+import sys
 
 import numpy as np
 
@@ -79,3 +82,21 @@ def read_int32_batches(path, count, batch, length):
         raise ValueError("%s: expected %d int32 ids (%d batches of %dx%d) but found %d"
                          % (path, count * batch * length, count, batch, length, ids.size))
     return ids.reshape(count, batch, length)
+
+
+def _main(argv):
+    if len(argv) == 2 and argv[0] == "dump":
+        tensors, metadata = read_safetensors(argv[1])
+        for name in sorted(tensors):
+            t = tensors[name]
+            print("%s %s %s %.17g" % (name, t.dtype.name, "x".join(str(d) for d in t.shape),
+                                      float(t.astype(np.float64).sum())))
+        for key in sorted(metadata):
+            print("meta %s=%s" % (key, metadata[key]))
+        return 0
+    print("usage: fbformat.py dump FILE.safetensors", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

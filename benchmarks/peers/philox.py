@@ -1,6 +1,6 @@
 """Philox4x32-10 in numpy, bit-identical to org.fusedbert.api.Philox, and the draws fusedbert
-builds on it: MLM masking (org.fusedbert.api.MaskingSpec), dropout keep decisions
-(org.fusedbert.api.Dropout) and parameter initialization (org.fusedbert.model.Parameters).
+builds on it: MLM masking (org.fusedbert.api.MaskingSpec) and dropout keep decisions
+(org.fusedbert.api.Dropout).
 
 Counter layout (as in the Java): (c0, c1, c2, c3) = (index, site, step, domain); the key is the
 64-bit seed split into its low and high 32-bit words. Everything is vectorized over c0.
@@ -27,7 +27,6 @@ SHIFT32 = np.uint64(32)
 
 DOMAIN_DROPOUT = 1
 DOMAIN_MASKING = 2
-DOMAIN_INIT = 3
 
 
 def block(seed, c0, c1=0, c2=0, c3=0):
@@ -94,12 +93,6 @@ def mlm_mask(ids, seed, step, mask_id, select_rate=0.15, mask_rate=0.8, random_r
     corrupted = np.where(select & randomized, 2 + mulhi(w2, mask_id - 2), corrupted)
     labels = np.where(select, ids, -1)
     return corrupted.astype(np.int32), labels.astype(np.int32)
-
-
-def init_uniform(seed, parameter_index, n, limit):
-    """Parameters.initialize's draw for one parameter: limit * (2u - 1) at element i from (i >> 2, index, 0, DOMAIN_INIT)."""
-    u = uniform(seed, np.arange(n, dtype=np.int64), parameter_index, 0, DOMAIN_INIT)
-    return np.float32(limit) * (np.float32(2) * u - np.float32(1))
 
 
 # Random123's known answers for Philox4x32-10 (kat_vectors): (counter, key, expected output).

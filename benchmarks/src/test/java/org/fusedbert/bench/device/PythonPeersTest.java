@@ -7,22 +7,31 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.fusedbert.api.MaskingSpec;
 import org.fusedbert.api.Philox;
+import org.fusedbert.model.SafeTensors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The PyTorch peers' numpy Philox ({@code benchmarks/peers/philox.py}) against Random123's known
- * answers and against this project's Java {@link Philox} and {@link MaskingSpec}, word for word.
- * Skipped (with the reason) where {@code python3} with numpy is not installed.
+ * The parts of the PyTorch peers that need only numpy, against this project's Java: the Philox
+ * ({@code benchmarks/peers/philox.py}) against Random123's known answers and {@link Philox} and
+ * {@link MaskingSpec} word for word, and the safetensors reader ({@code fbformat.py}) on a file
+ * {@link SafeTensors} wrote. Skipped (with the reason) where {@code python3} with numpy is not installed.
  */
-class PythonPhiloxTest {
+class PythonPeersTest {
     private static final Path SCRIPT = Path.of("peers", "philox.py");
+    private static final Path FORMAT = Path.of("peers", "fbformat.py");
+
+    @TempDir
+    Path dir;
 
     @BeforeAll
     static void requirePythonWithNumpy() {
@@ -92,12 +101,33 @@ class PythonPhiloxTest {
         assertTrue(selected > 400, "the batch selects enough positions to cover every branch: " + selected);
     }
 
+    @Test
+    void safetensorsWrittenByJavaReadByThePeers() throws Exception {
+        float[] f = new float[6];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = 0.5f * i - 1f; // sums exactly in float and double
+        }
+        Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>();
+        tensors.put("encoder.0.ffn.dense1.weight", SafeTensors.Entry.of(f, 2, 3));
+        tensors.put("labels", SafeTensors.Entry.of(new int[] {-1, 7, 29_999}, 3));
+        tensors.put("loss", SafeTensors.Entry.of(new float[] {2.25f}, 1));
+        Path file = dir.resolve("t.safetensors");
+        SafeTensors.write(file, tensors, Map.of("seed", "20251126", "step", "5"));
+        List<String> out = runScript(FORMAT, "", "dump", file.toString());
+        assertEquals(List.of("encoder.0.ffn.dense1.weight float32 2x3 1.5", "labels int32 3 30005", "loss float32 1 2.25",
+                "meta seed=20251126", "meta step=5"), out);
+    }
+
     private static List<String> run(String... args) throws IOException, InterruptedException {
         return runWithInput("", args);
     }
 
     private static List<String> runWithInput(String input, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("python3", SCRIPT.toString()));
+        return runScript(SCRIPT, input, args);
+    }
+
+    private static List<String> runScript(Path script, String input, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("python3", script.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try (var stdin = p.outputWriter()) {
@@ -109,9 +139,9 @@ class PythonPhiloxTest {
         }
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new IllegalStateException("philox.py " + String.join(" ", args) + ": no answer in 60 s");
+            throw new IllegalStateException(script + " " + String.join(" ", args) + ": no answer in 60 s");
         }
-        assertEquals(0, p.exitValue(), () -> "philox.py " + args[0] + " exited with " + p.exitValue() + ": " + lines);
+        assertEquals(0, p.exitValue(), () -> script + " " + args[0] + " exited with " + p.exitValue() + ": " + lines);
         return lines;
     }
 }
