@@ -10,6 +10,7 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUgraphNode;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 import org.fusedbert.device.Dim3;
@@ -231,15 +232,14 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
         CUgraph graph = new CUgraph();
         check("cuStreamEndCapture", JCudaDriver.cuStreamEndCapture(stream, graph));
         CUgraphExec exec = new CUgraphExec();
-        long[] nodes = new long[1];
+        int nodeCount;
         try {
-            check("cuGraphGetNodes", JCudaDriver.cuGraphGetNodes(graph, null, nodes));
+            nodeCount = nodeCount(graph);
             check("cuGraphInstantiate", JCudaDriver.cuGraphInstantiate(exec, graph, 0));
         } catch (RuntimeException e) {
             JCudaDriver.cuGraphDestroy(graph);
             throw e;
         }
-        int nodeCount = Math.toIntExact(nodes[0]);
         return new CapturedGraph() {
             @Override
             public void launch() {
@@ -257,6 +257,20 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
                 check("cuGraphDestroy", JCudaDriver.cuGraphDestroy(graph));
             }
         };
+    }
+
+    /**
+     * The graph's node count through JCuda's array form of {@code cuGraphGetNodes}: the driver
+     * fills at most the array's length and reports fewer when there are fewer, so grow until it does.
+     */
+    private static int nodeCount(CUgraph graph) {
+        for (int capacity = 256; ; capacity *= 4) {
+            long[] count = {capacity};
+            check("cuGraphGetNodes", JCudaDriver.cuGraphGetNodes(graph, new CUgraphNode[capacity], count));
+            if (count[0] < capacity) {
+                return Math.toIntExact(count[0]);
+            }
+        }
     }
 
     @Override
