@@ -185,6 +185,7 @@ public final class DeviceBench implements Callable<Integer> {
                     RandomData random = new RandomData(7);
                     for (KernelCase c : cases) {
                         kernels.add(measureCase(target, c, random, kernelSampler));
+                        saveSoFar(card, setup, ceilings, kernels, runs, steps, checkWritten);
                     }
                 }
                 for (int i = 0; i < runs.size(); i++) {
@@ -211,13 +212,11 @@ public final class DeviceBench implements Callable<Integer> {
                         steps.get(run.id()).add(notRun(target.name(), e));
                     }
                     System.out.println("device-bench: end to end " + run.id() + " on " + target.name() + " done");
+                    saveSoFar(card, setup, ceilings, kernels, runs, steps, checkWritten);
                 }
             }
         }
-        List<Measurements.StepMeasurement> stepList = new ArrayList<>();
-        for (EndToEnd run : runs) {
-            stepList.add(new Measurements.StepMeasurement(run.id(), run.tokensPerStep(), steps.get(run.id())));
-        }
+        List<Measurements.StepMeasurement> stepList = stepList(runs, steps);
         // The peers' inputs: the same batches, and the spec of every shape.
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("device", rehearse ? "cpu" : "cuda");
@@ -242,6 +241,23 @@ public final class DeviceBench implements Callable<Integer> {
     }
 
     private static final String PEERS_SPEC = "peers-spec.json";
+
+    private static List<Measurements.StepMeasurement> stepList(List<EndToEnd> runs,
+                                                               Map<String, List<Measurements.StepResult>> steps) {
+        List<Measurements.StepMeasurement> list = new ArrayList<>();
+        for (EndToEnd run : runs) {
+            list.add(new Measurements.StepMeasurement(run.id(), run.tokensPerStep(), List.copyOf(steps.get(run.id()))));
+        }
+        return list;
+    }
+
+    // A run cut short (the device tool's time limit, a hung kernel) still leaves what it measured.
+    private void saveSoFar(String card, List<String> setup, Measurements.CeilingSamples ceilings,
+                           List<Measurements.KernelMeasurement> kernels, List<EndToEnd> runs,
+                           Map<String, List<Measurements.StepResult>> steps, boolean checkWritten) throws IOException {
+        new Measurements(LocalDate.now().toString(), card, rehearse, List.copyOf(setup), ceilings, List.copyOf(kernels),
+                stepList(runs, steps), checkWritten, peerVariants).write(out.resolve(Measurements.FILE));
+    }
 
     private static Measurements.StepResult notRun(String implementation, RuntimeException e) {
         return new Measurements.StepResult(implementation, new double[0], null, null, "not run: " + EndToEnd.firstLine(e));
