@@ -11,7 +11,9 @@ import org.fusedbert.api.Backend;
 import org.fusedbert.api.DType;
 import org.fusedbert.api.Dropout;
 import org.fusedbert.api.Tensor;
+import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.MlmHead;
+import org.fusedbert.model.ParameterLayout;
 
 /** The kernel benchmarks: one class per fused operation, each at any shape. */
 final class KernelCases {
@@ -418,7 +420,8 @@ final class KernelCases {
         c.add(new Attention(16, 6, 1024, 128));
         c.add(MlmCrossEntropy.forPositions(32 * 256, 128, 30_000));
         c.add(MlmCrossEntropy.forPositions(32 * 512, 768, 30_000));
-        c.add(new Adam(7_800_000));
+        // The seed's pretraining range (MLM head, embeddings, encoder), as the trainer updates it.
+        c.add(new Adam(Math.toIntExact(new ParameterLayout(BertConfig.SEED).range(ParameterLayout.Phase.PRETRAIN).length())));
         c.add(new Adam(64_000_000));
         c.add(new Embedding(32, 256, 128, 30_000));
         c.add(new Embedding(32, 512, 768, 30_000));
