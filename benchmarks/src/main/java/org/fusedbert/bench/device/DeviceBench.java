@@ -1,7 +1,6 @@
 package org.fusedbert.bench.device;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -190,15 +189,19 @@ public final class DeviceBench implements Callable<Integer> {
                 }
                 for (int i = 0; i < runs.size(); i++) {
                     EndToEnd run = runs.get(i);
-                    boolean writeCheck = t == 0 && i == 0;
+                    // The first target whose seed run works writes the checkpoint check's data.
+                    boolean writeCheck = !checkWritten && i == 0;
+                    boolean[] written = {false};
                     int[] first = Arrays.copyOf(batches.get(i), run.config().batchSize() * run.config().maxLen());
                     try {
                         for (EndToEnd.Result r : run.run(target, batches.get(i), model -> {
                             if (writeCheck) {
                                 try {
                                     CheckpointCheck.write(target, model, first, work.resolve("check"));
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
+                                    written[0] = true;
+                                } catch (IOException | RuntimeException e) {
+                                    System.out.println("device-bench: checkpoint check data not written on " + target.name()
+                                            + ": " + EndToEnd.firstLine(e));
                                 }
                             }
                         })) {
@@ -206,7 +209,7 @@ public final class DeviceBench implements Callable<Integer> {
                                     r.peakBytes().isPresent() ? r.peakBytes().getAsLong() : null,
                                     Float.isNaN(r.meanLoss()) ? null : r.meanLoss(), r.note()));
                         }
-                        checkWritten |= writeCheck;
+                        checkWritten |= written[0];
                     } catch (RuntimeException e) {
                         System.out.println("device-bench: " + run.id() + " on " + target.name() + ": " + EndToEnd.firstLine(e));
                         steps.get(run.id()).add(notRun(target.name(), e));
@@ -394,7 +397,7 @@ public final class DeviceBench implements Callable<Integer> {
 
     private static CheckOutcome checkOutcome(Peers peers, boolean written) {
         if (!written) {
-            return new CheckOutcome(null, List.of("no checkpoint was written (the first target's seed run failed)"));
+            return new CheckOutcome(null, List.of("no checkpoint was written (no target completed the seed run)"));
         }
         if (peers.notRunReason().isPresent()) {
             return new CheckOutcome(null, List.of("peer: not run (" + peers.notRunReason().get() + ")"));
