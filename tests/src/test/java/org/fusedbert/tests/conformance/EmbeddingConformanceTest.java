@@ -1,0 +1,63 @@
+package org.fusedbert.tests.conformance;
+
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.fusedbert.api.DType;
+import org.fusedbert.tests.TestDevices;
+import org.fusedbert.tests.TestDevices.Candidate;
+import org.fusedbert.tests.conformance.Twin.Pair;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Token + position embedding forward and its deterministic backward on each device against the
+ * CPU reference. Ids are drawn so that padding (0) and a few frequent ids form long runs that
+ * cross the backward's 32-entry chunks; vocabularies of one and two radix passes.
+ */
+class EmbeddingConformanceTest {
+    static Stream<Arguments> cases() {
+        return TestDevices.cross(
+                new Object[] {1, 1, 1001, 128},
+                new Object[] {2, 7, 30000, 128},
+                new Object[] {3, 255, 1001, 36},
+                new Object[] {2, 256, 200, 128},
+                new Object[] {2, 300, 1001, 33},
+                new Object[] {4, 300, 30000, 20});
+    }
+
+    @ParameterizedTest(name = "{0} batch={1} length={2} vocab={3} hidden={4}")
+    @MethodSource("cases")
+    void forwardAndBackwardMatchReference(Candidate device, int batch, int length, int vocab, int hidden) {
+        String shape = "ids [" + batch + ", " + length + "] table [" + vocab + ", " + hidden + "]";
+        long seed = Conformance.seed("embedding" + shape);
+        SplittableRandom r = Conformance.random(seed);
+        int n = batch * length;
+        int maxLength = length + 3;
+        int[] ids = new int[n];
+        int[] frequent = Conformance.ints(r, 3, 1, vocab);
+        for (int i = 0; i < n; i++) {
+            double u = r.nextDouble();
+            ids[i] = u < 0.3 ? 0 : u < 0.6 ? frequent[r.nextInt(frequent.length)] : r.nextInt(0, vocab);
+        }
+        try (Twin t = new Twin(Conformance.reference(), TestDevices.backend(device))) {
+            Pair idt = t.input(ids, batch, length);
+            Pair tokens = t.input(Conformance.uniform(r, vocab * hidden, 1f), vocab, hidden);
+            Pair positions = t.input(Conformance.uniform(r, maxLength * hidden, 1f), maxLength, hidden);
+            Pair out = t.output(DType.FLOAT32, batch, length, hidden);
+            t.cpu().embeddingForward(idt.cpu(), tokens.cpu(), positions.cpu(), out.cpu());
+            t.dev().embeddingForward(idt.dev(), tokens.dev(), positions.dev(), out.dev());
+            new Conformance.Where("embeddingForward", device.name(), shape, seed)
+                    .assertClose("out", out.cpuFloats(), out.devFloats(), Conformance.ELEMENTWISE);
+
+            Pair dOut = t.input(Conformance.uniform(r, n * hidden, 1f), batch, length, hidden);
+            Pair dTokens = t.input(Conformance.uniform(r, vocab * hidden, 1f), vocab, hidden);  // accumulated
+            Pair dPositions = t.input(Conformance.uniform(r, maxLength * hidden, 1f), maxLength, hidden);
+            t.cpu().embeddingBackward(idt.cpu(), dOut.cpu(), dTokens.cpu(), dPositions.cpu());
+            t.dev().embeddingBackward(idt.dev(), dOut.dev(), dTokens.dev(), dPositions.dev());
+            var where = new Conformance.Where("embeddingBackward", device.name(), shape, seed);
+            where.assertClose("dTokenTable", dTokens.cpuFloats(), dTokens.devFloats(), Conformance.REDUCTION);
+            where.assertClose("dPositionTable", dPositions.cpuFloats(), dPositions.devFloats(), Conformance.REDUCTION);
+        }
+    }
+}
