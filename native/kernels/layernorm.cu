@@ -279,7 +279,12 @@ extern "C" __global__ void fb_layernorm_backward(const float* dOut, const float*
   const uint32_t stepValue = dropout ? (uint32_t)*step : 0u;
   const float scale = dropout ? 1.0f / (1.0f - dropoutRate) : 1.0f;
   const int slot = warp * 2 * hidden;
-  for (int c = lane; c < 2 * hidden; c += 32) shared[slot + c] = 0.0f;
+  // Each lane zeroes exactly the entries it accumulates into below (column c, both halves), so no
+  // lane can clear another's partial (the lanes of a warp are not in lockstep).
+  for (int c = lane; c < hidden; c += 32) {
+    shared[slot + c] = 0.0f;
+    shared[slot + hidden + c] = 0.0f;
+  }
 
   for (int row = blockIdx.x * warps + warp; row < rows; row += gridDim.x * warps) {
     const size_t base = (size_t)row * hidden;
