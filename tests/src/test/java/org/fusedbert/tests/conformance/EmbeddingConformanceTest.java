@@ -51,13 +51,23 @@ class EmbeddingConformanceTest {
                     .assertClose("out", out.cpuFloats(), out.devFloats(), Conformance.ELEMENTWISE);
 
             Pair dOut = t.input(Conformance.uniform(r, n * hidden, 1f), batch, length, hidden);
-            Pair dTokens = t.input(Conformance.uniform(r, vocab * hidden, 1f), vocab, hidden);  // accumulated
-            Pair dPositions = t.input(Conformance.uniform(r, maxLength * hidden, 1f), maxLength, hidden);
+            float[] dTokens0 = Conformance.uniform(r, vocab * hidden, 1f);
+            float[] dPositions0 = Conformance.uniform(r, maxLength * hidden, 1f);
+            Pair dTokens = t.input(dTokens0, vocab, hidden);  // accumulated into
+            Pair dPositions = t.input(dPositions0, maxLength, hidden);
             t.cpu().embeddingBackward(idt.cpu(), dOut.cpu(), dTokens.cpu(), dPositions.cpu());
             t.dev().embeddingBackward(idt.dev(), dOut.dev(), dTokens.dev(), dPositions.dev());
             var where = new Conformance.Where("embeddingBackward", device.name(), shape, seed);
             where.assertClose("dTokenTable", dTokens.cpuFloats(), dTokens.devFloats(), Conformance.REDUCTION);
             where.assertClose("dPositionTable", dPositions.cpuFloats(), dPositions.devFloats(), Conformance.REDUCTION);
+
+            // Deterministic: a second run from the same state gives the same bits.
+            Pair again = t.input(dTokens0, vocab, hidden);
+            Pair againPositions = t.input(dPositions0, maxLength, hidden);
+            t.dev().embeddingBackward(idt.dev(), dOut.dev(), again.dev(), againPositions.dev());
+            var rerun = new Conformance.Where("embeddingBackward rerun", device.name(), shape, seed);
+            rerun.assertIdentical("dTokenTable", dTokens.devFloats(), again.devFloats());
+            rerun.assertIdentical("dPositionTable", dPositions.devFloats(), againPositions.devFloats());
         }
     }
 }

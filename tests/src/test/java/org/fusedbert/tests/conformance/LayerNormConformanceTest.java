@@ -72,8 +72,10 @@ class LayerNormConformanceTest {
             Pair dOut = t.input(Conformance.uniform(r, n, 1f), rows, hidden);
             Pair dResidual = t.output(DType.FLOAT32, rows, hidden);
             Pair dSublayer = t.output(DType.FLOAT32, rows, hidden);
-            Pair dGamma = t.input(Conformance.uniform(r, hidden, 1f), hidden);  // accumulated into
-            Pair dBeta = t.input(Conformance.uniform(r, hidden, 1f), hidden);
+            float[] dGamma0 = Conformance.uniform(r, hidden, 1f);
+            float[] dBeta0 = Conformance.uniform(r, hidden, 1f);
+            Pair dGamma = t.input(dGamma0, hidden);  // accumulated into
+            Pair dBeta = t.input(dBeta0, hidden);
             t.cpu().addDropoutLayerNormBackward(dOut.cpu(), residual.cpu(), sublayer.cpu(), gamma.cpu(), savedMean.cpu(),
                     savedRstd.cpu(), cpuDrop, dResidual.cpu(), dSublayer.cpu(), dGamma.cpu(), dBeta.cpu());
             t.dev().addDropoutLayerNormBackward(dOut.dev(), residual.dev(), sublayer.dev(), gamma.dev(), savedMean.dev(),
@@ -83,6 +85,15 @@ class LayerNormConformanceTest {
             back.assertClose("dSublayer", dSublayer.cpuFloats(), dSublayer.devFloats(), Conformance.LAYERNORM);
             back.assertClose("dGamma", dGamma.cpuFloats(), dGamma.devFloats(), Conformance.REDUCTION);
             back.assertClose("dBeta", dBeta.cpuFloats(), dBeta.devFloats(), Conformance.REDUCTION);
+
+            // Deterministic: a second run from the same state gives the same bits.
+            Pair dGammaAgain = t.input(dGamma0, hidden);
+            Pair dBetaAgain = t.input(dBeta0, hidden);
+            t.dev().addDropoutLayerNormBackward(dOut.dev(), residual.dev(), sublayer.dev(), gamma.dev(), savedMean.dev(),
+                    savedRstd.dev(), devDrop, dResidual.dev(), dSublayer.dev(), dGammaAgain.dev(), dBetaAgain.dev());
+            var rerun = new Conformance.Where("addDropoutLayerNormBackward rerun", device.name(), shape, seed);
+            rerun.assertIdentical("dGamma", dGamma.devFloats(), dGammaAgain.devFloats());
+            rerun.assertIdentical("dBeta", dBeta.devFloats(), dBetaAgain.devFloats());
         }
     }
 
