@@ -132,7 +132,8 @@ __device__ inline void backward_vec4(const float* __restrict__ dOut, const float
   for (int row = blockIdx.x * warps + warp; row < rows; row += gridDim.x * warps) {
     const size_t base = (size_t)row * hidden;
     const float mu = mean[row], rs = rstd[row];
-    float4 xhat[CHUNKS] = {}, gy[CHUNKS] = {}, keep[CHUNKS] = {};  // lanes past the row keep zeros
+    float4 xhat[CHUNKS] = {}, gy[CHUNKS] = {};  // lanes past the row keep zeros
+    unsigned keptBits[CHUNKS] = {};  // the mask as 4 bits per chunk: fewer registers than 4 floats
     float sumG = 0.0f, sumGX = 0.0f;
 #pragma unroll
     for (int j = 0; j < CHUNKS; ++j) {
@@ -143,12 +144,14 @@ __device__ inline void backward_vec4(const float* __restrict__ dOut, const float
         float4 r = fb_load4(residual + at);
         float4 x = fb_load4(sublayer + at);
         float4 g = fb_load4(gamma + 4 * c4);
-        keep[j] = dropout ? dropout_factors4(seed, at, (uint32_t)site, stepValue, rate, scale)
-                          : make_float4(1.0f, 1.0f, 1.0f, 1.0f);
-        xhat[j].x = (r.x + x.x * keep[j].x - mu) * rs;
-        xhat[j].y = (r.y + x.y * keep[j].y - mu) * rs;
-        xhat[j].z = (r.z + x.z * keep[j].z - mu) * rs;
-        xhat[j].w = (r.w + x.w * keep[j].w - mu) * rs;
+        const float4 keep = dropout ? dropout_factors4(seed, at, (uint32_t)site, stepValue, rate, scale)
+                                    : make_float4(1.0f, 1.0f, 1.0f, 1.0f);
+        keptBits[j] = (keep.x != 0.0f ? 1u : 0u) | (keep.y != 0.0f ? 2u : 0u) | (keep.z != 0.0f ? 4u : 0u) |
+                      (keep.w != 0.0f ? 8u : 0u);
+        xhat[j].x = (r.x + x.x * keep.x - mu) * rs;
+        xhat[j].y = (r.y + x.y * keep.y - mu) * rs;
+        xhat[j].z = (r.z + x.z * keep.z - mu) * rs;
+        xhat[j].w = (r.w + x.w * keep.w - mu) * rs;
         gy[j].x = dy.x * g.x; gy[j].y = dy.y * g.y; gy[j].z = dy.z * g.z; gy[j].w = dy.w * g.w;
         sumG += (gy[j].x + gy[j].y) + (gy[j].z + gy[j].w);
         sumGX += (gy[j].x * xhat[j].x + gy[j].y * xhat[j].y) + (gy[j].z * xhat[j].z + gy[j].w * xhat[j].w);
@@ -171,7 +174,11 @@ __device__ inline void backward_vec4(const float* __restrict__ dOut, const float
         ds.w = rs * (gy[j].w - meanG - xhat[j].w * meanGX);
         fb_store4(dResidual + at, ds);
         if (dropout) {
-          ds.x *= keep[j].x; ds.y *= keep[j].y; ds.z *= keep[j].z; ds.w *= keep[j].w;
+          const unsigned k = keptBits[j];
+          ds.x = (k & 1u) ? ds.x * scale : 0.0f;
+          ds.y = (k & 2u) ? ds.y * scale : 0.0f;
+          ds.z = (k & 4u) ? ds.z * scale : 0.0f;
+          ds.w = (k & 8u) ? ds.w * scale : 0.0f;
         }
         fb_store4(dSublayer + at, ds);
       }
