@@ -12,6 +12,7 @@ import org.fusedbert.api.OpChecks;
 import org.fusedbert.api.Storage;
 import org.fusedbert.api.Tensor;
 import org.fusedbert.device.kernels.AdamKernels;
+import org.fusedbert.device.kernels.AttentionKernels;
 import org.fusedbert.device.kernels.CrossEntropyKernels;
 import org.fusedbert.device.kernels.ElementwiseKernels;
 import org.fusedbert.device.kernels.EmbeddingKernels;
@@ -213,14 +214,24 @@ public final class DeviceBackend implements Backend {
     @Override
     public void attentionForward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse) {
         OpChecks.attentionForward(this, qkv, validLengths, heads, scale, out, lse);
-        throw new UnsupportedOperationException("attentionForward: the attention kernels are not in this build yet");
+        checkValidLengths("attentionForward", qkv, validLengths);
+        AttentionKernels.forward(device, qkv, validLengths, heads, scale, out, lse);
     }
 
     @Override
     public void attentionBackward(Tensor qkv, Tensor validLengths, int heads, float scale, Tensor out, Tensor lse,
                                   Tensor dOut, Tensor delta, Tensor dqkv) {
         OpChecks.attentionBackward(this, qkv, validLengths, heads, scale, out, lse, dOut, delta, dqkv);
-        throw new UnsupportedOperationException("attentionBackward: the attention kernels are not in this build yet");
+        checkValidLengths("attentionBackward", qkv, validLengths);
+        AttentionKernels.backward(device, qkv, validLengths, heads, scale, out, lse, dOut, delta, dqkv);
+    }
+
+    /** Key lengths in [1, L], where host-visible (as the CPU reference checks them). */
+    private void checkValidLengths(String op, Tensor qkv, Tensor validLengths) {
+        MemorySegment values = validLengths == null ? null : hostValues(validLengths);
+        if (values != null) {
+            OpChecks.validLengths(op, "validLengths", values, validLengths.numel(), qkv.dim(1));
+        }
     }
 
     // ------------------------------------------------------------------ residual + dropout + layernorm
