@@ -15,47 +15,83 @@ namespace fb_attention {
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
-// Tile shapes per head dimension. THREADS: block size; T: lanes per row; R: rows per thread;
-// TILE: rows of the streamed operand per shared-memory tile; CHUNK: streamed rows handled per
-// register batch (one softmax rescale per chunk in the forward); MIN_BLOCKS: see below.
-template <int D_, int T_, int R_, int THREADS_, int TILE_, int CHUNK_, int MIN_BLOCKS_>
+// Tile shapes per head dimension. A block of THREADS owns ROWS rows; a group of T * SPLIT
+// consecutive lanes shares R of them. T lanes split the head dimension (lane t holds float4 number
+// k*T + t of a row, so a dot product is T partials added by shuffles); SPLIT lanes split the
+// streamed rows (part p takes streamed rows j*SPLIT + p, keeping its own partial state, merged by
+// shuffles at the end), which adds threads without per-row shuffles. TILE: streamed rows per
+// shared-memory tile; CHUNK: streamed rows per lane per register batch (one softmax rescale per
+// chunk in the forward). MIN_BLOCKS: resident blocks per SM the registers must allow
+// (__launch_bounds__ caps them at 64K / (THREADS * MIN_BLOCKS)).
+//
+// Cost model used to pick them (per SM and cycle: 4 warp FMAs, but one 128-byte shared-memory
+// return, so a broadcast LDS.128 costs 2 cycles and a shuffle 1): every float4 a lane reads
+// feeds 4R FMAs, so R >= 2 keeps the FMA pipes ahead of shared memory only if T stays small;
+// registers (R rows times the per-row state) bound R.
+template <int D_, int T_, int SPLIT_, int R_, int THREADS_, int TILE_, int CHUNK_, int MIN_BLOCKS_>
 struct Shape {
     static constexpr int D = D_;
     static constexpr int T = T_;
+    static constexpr int SPLIT = SPLIT_;
     static constexpr int R = R_;
     static constexpr int THREADS = THREADS_;
     static constexpr int TILE = TILE_;
     static constexpr int CHUNK = CHUNK_;
-    static constexpr int MIN_BLOCKS = MIN_BLOCKS_;  // resident blocks per SM: caps registers at 64K / (THREADS * MIN_BLOCKS)
-    static constexpr int D4 = D / 4;              // float4 per row
-    static constexpr int V4 = D4 / T;             // float4 per row held by one lane
-    static constexpr int GROUPS = THREADS / T;
-    static constexpr int ROWS = GROUPS * R;       // rows owned by one block
+    static constexpr int MIN_BLOCKS = MIN_BLOCKS_;
+    static constexpr int D4 = D / 4;                     // float4 per row
+    static constexpr int V4 = D4 / T;                    // float4 per row held by one lane
+    static constexpr int GROUPS = THREADS / (T * SPLIT);
+    static constexpr int ROWS = GROUPS * R;              // rows owned by one block
+    static constexpr int STEP = CHUNK * SPLIT;           // streamed rows per register batch of a group
     static_assert(D % (4 * T) == 0, "each lane must hold whole float4 of a row");
-    static_assert(32 % T == 0 && THREADS % 32 == 0, "groups must not straddle warps");
-    static_assert(TILE % CHUNK == 0, "a tile is a whole number of chunks");
+    static_assert(32 % (T * SPLIT) == 0 && THREADS % 32 == 0, "groups must not straddle warps");
+    static_assert(TILE % STEP == 0, "a tile is a whole number of batches");
 };
 
-// Forward: query rows owned, keys/values streamed.
+// Forward: query rows owned, keys/values streamed.         D   T  SPLIT R THREADS TILE CHUNK MIN_BLOCKS
 template <int D> struct ForwardShape;
-template <> struct ForwardShape<16> : Shape<16, 1, 2, 64, 64, 8, 8> {};
-template <> struct ForwardShape<32> : Shape<32, 2, 2, 64, 32, 8, 8> {};
-template <> struct ForwardShape<64> : Shape<64, 4, 4, 128, 64, 8, 2> {};
-template <> struct ForwardShape<128> : Shape<128, 8, 4, 128, 32, 8, 2> {};
+template <> struct ForwardShape<16> : Shape<16, 1, 2, 4, 64, 64, 4, 4> {};
+template <> struct ForwardShape<32> : Shape<32, 2, 1, 4, 64, 32, 8, 4> {};
+template <> struct ForwardShape<64> : Shape<64, 4, 1, 4, 128, 64, 8, 2> {};
+template <> struct ForwardShape<128> : Shape<128, 8, 1, 4, 128, 32, 8, 2> {};
 
 // Backward dK/dV: key rows owned, queries/output gradients streamed.
 template <int D> struct KeyGradShape;
-template <> struct KeyGradShape<16> : Shape<16, 2, 2, 64, 32, 8, 8> {};
-template <> struct KeyGradShape<32> : Shape<32, 4, 2, 128, 64, 8, 4> {};
-template <> struct KeyGradShape<64> : Shape<64, 4, 2, 128, 64, 4, 2> {};
-template <> struct KeyGradShape<128> : Shape<128, 8, 2, 256, 32, 4, 1> {};
+template <> struct KeyGradShape<16> : Shape<16, 1, 2, 2, 64, 32, 4, 6> {};
+template <> struct KeyGradShape<32> : Shape<32, 2, 1, 2, 64, 32, 4, 4> {};
+template <> struct KeyGradShape<64> : Shape<64, 4, 1, 2, 128, 64, 4, 2> {};
+template <> struct KeyGradShape<128> : Shape<128, 8, 1, 2, 256, 32, 4, 1> {};
 
 // Backward dQ: query rows owned, keys/values streamed.
 template <int D> struct QueryGradShape;
-template <> struct QueryGradShape<16> : Shape<16, 2, 2, 64, 64, 4, 8> {};
-template <> struct QueryGradShape<32> : Shape<32, 4, 2, 128, 64, 4, 4> {};
-template <> struct QueryGradShape<64> : Shape<64, 4, 2, 128, 64, 4, 2> {};
-template <> struct QueryGradShape<128> : Shape<128, 8, 2, 256, 32, 4, 1> {};
+template <> struct QueryGradShape<16> : Shape<16, 1, 2, 2, 64, 64, 4, 4> {};
+template <> struct QueryGradShape<32> : Shape<32, 2, 1, 2, 64, 64, 4, 4> {};
+template <> struct QueryGradShape<64> : Shape<64, 4, 1, 2, 128, 64, 4, 2> {};
+template <> struct QueryGradShape<128> : Shape<128, 8, 1, 2, 256, 32, 4, 1> {};
+
+// Where a thread sits in its block's layout (see Shape).
+template <class S>
+struct Lane {
+    int group;  // which R rows of the block
+    int dim;    // which float4 of each row: dim, dim + T, ...
+    int part;   // which streamed rows: part, part + SPLIT, ...
+    __device__ __forceinline__ Lane()
+        : group((int) threadIdx.x / (S::T * S::SPLIT)),
+          dim((int) threadIdx.x % S::T),
+          part((int) threadIdx.x / S::T % S::SPLIT) {}
+    __device__ __forceinline__ int row(int first, int r) const { return first + r * S::GROUPS + group; }
+};
+
+// The shapes must launch as kernels.h says (FB_ATTENTION_GEOMETRY), which AttentionKernels follows.
+template <int D> using forward_shape = ForwardShape<D>;
+template <int D> using backward_dkdv_shape = KeyGradShape<D>;
+template <int D> using backward_dq_shape = QueryGradShape<D>;
+#define FB_ATTENTION_CHECK_GEOMETRY(kind, d, rows, threads, tile)                                      \
+    static_assert(kind##_shape<d>::ROWS == (rows) && kind##_shape<d>::THREADS == (threads) &&          \
+                      kind##_shape<d>::TILE == (tile),                                                  \
+                  "fb_attention_" #kind "_d" #d ": tile shape differs from FB_ATTENTION_GEOMETRY");
+FB_ATTENTION_GEOMETRY(FB_ATTENTION_CHECK_GEOMETRY)
+#undef FB_ATTENTION_CHECK_GEOMETRY
 
 __device__ __forceinline__ float4 zero4() { return make_float4(0.f, 0.f, 0.f, 0.f); }
 
@@ -94,7 +130,8 @@ __device__ __forceinline__ void axpy4(float4& acc, float a, float4 x) {
 
 __device__ __forceinline__ float4 scale4(float4 v, float s) { return make_float4(v.x * s, v.y * s, v.z * s, v.w * s); }
 
-// Sum over the T lanes of a group (T consecutive lanes of one warp; every lane of the warp calls it).
+// Sum over the T lanes that split a row's head dimension (consecutive lanes; every lane of the
+// warp calls it).
 template <int T>
 __device__ __forceinline__ float group_sum(float v) {
 #pragma unroll
@@ -102,6 +139,29 @@ __device__ __forceinline__ float group_sum(float v) {
         v += __shfl_xor_sync(0xffffffffu, v, offset);
     }
     return v;
+}
+
+__device__ __forceinline__ float4 shfl_xor4(float4 v, int offset) {
+    return make_float4(__shfl_xor_sync(0xffffffffu, v.x, offset), __shfl_xor_sync(0xffffffffu, v.y, offset),
+                       __shfl_xor_sync(0xffffffffu, v.z, offset), __shfl_xor_sync(0xffffffffu, v.w, offset));
+}
+
+// Sums per-part accumulators over the SPLIT parts of a group (lanes T apart), in a fixed butterfly
+// order: every part ends with the same total, deterministically.
+template <class S>
+__device__ __forceinline__ void part_sum(float4 (&acc)[S::R][S::V4]) {
+#pragma unroll
+    for (int offset = S::T; offset < S::T * S::SPLIT; offset <<= 1) {
+#pragma unroll
+        for (int r = 0; r < S::R; r++) {
+#pragma unroll
+            for (int k = 0; k < S::V4; k++) {
+                const float4 other = shfl_xor4(acc[r][k], offset);
+                acc[r][k] = make_float4(acc[r][k].x + other.x, acc[r][k].y + other.y, acc[r][k].z + other.z,
+                                        acc[r][k].w + other.w);
+            }
+        }
+    }
 }
 
 // Keys attended by sequence b: validLengths[b] clamped to [0, L], or all L without lengths.
@@ -131,33 +191,34 @@ __device__ __forceinline__ void load_tile(fb_smem_ptr<float4> smem, int at, cons
     }
 }
 
-// Loads this lane's slice of one row (R rows, V4 float4 each) into registers, times `mul`; rows
-// at or past `rows` read as zeros.
+// Loads this lane's slice of its R rows (V4 float4 each) into registers, times `mul`; rows at
+// or past `rows` read as zeros.
 template <class S>
 __device__ __forceinline__ void load_slices(float4 (&dst)[S::R][S::V4], const float* __restrict__ base,
-                                            long long stride, int first_row, int group, int lane, int rows,
-                                            float mul, bool vec) {
+                                            long long stride, int first_row, Lane<S> at, int rows, float mul,
+                                            bool vec) {
 #pragma unroll
     for (int r = 0; r < S::R; r++) {
-        const int row = first_row + r * S::GROUPS + group;
+        const int row = at.row(first_row, r);
 #pragma unroll
         for (int k = 0; k < S::V4; k++) {
-            dst[r][k] = row < rows ? scale4(load4(base + row * stride + (k * S::T + lane) * 4, vec), mul) : zero4();
+            dst[r][k] = row < rows ? scale4(load4(base + row * stride + (k * S::T + at.dim) * 4, vec), mul) : zero4();
         }
     }
 }
 
+// Stores this lane's slice of its R rows, times `mul`, from part 0 only; rows at or past `rows` are skipped.
 template <class S>
 __device__ __forceinline__ void store_slices(const float4 (&src)[S::R][S::V4], float* __restrict__ base,
-                                             long long stride, int first_row, int group, int lane, int rows,
-                                             float mul, bool vec) {
+                                             long long stride, int first_row, Lane<S> at, int rows, float mul,
+                                             bool vec) {
 #pragma unroll
     for (int r = 0; r < S::R; r++) {
-        const int row = first_row + r * S::GROUPS + group;
-        if (row < rows) {
+        const int row = at.row(first_row, r);
+        if (at.part == 0 && row < rows) {
 #pragma unroll
             for (int k = 0; k < S::V4; k++) {
-                store4(base + row * stride + (k * S::T + lane) * 4, scale4(src[r][k], mul), vec);
+                store4(base + row * stride + (k * S::T + at.dim) * 4, scale4(src[r][k], mul), vec);
             }
         }
     }
@@ -172,7 +233,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
     using S = ForwardShape<D>;
     FB_DYNAMIC_SHARED(float4, smem);  // keys [TILE][D4], then values [TILE][D4]
     const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * S::ROWS;
-    const int group = threadIdx.x / S::T, lane = threadIdx.x % S::T;
+    const Lane<S> at;
     const int E = heads * D;
     const long long stride = 3LL * E;
     const float* head = qkv + (long long) b * seq_len * stride + h * D;  // Q of row 0, head h
@@ -180,9 +241,9 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
     const bool vec = aligned16(qkv) && aligned16(out);
 
     float4 q[S::R][S::V4], o[S::R][S::V4];
-    float m[S::R], l[S::R];
+    float m[S::R], l[S::R];  // this part's running max (exp2 domain) and sum of exp2(s - m)
     // Scores go straight to the exp2 domain: s = q.k * scale * log2(e).
-    load_slices<S>(q, head, stride, q0, group, lane, seq_len, scale * kLog2e, vec);
+    load_slices<S>(q, head, stride, q0, at, seq_len, scale * kLog2e, vec);
 #pragma unroll
     for (int r = 0; r < S::R; r++) {
         m[r] = -INFINITY;
@@ -201,17 +262,18 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
         load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, rows + 2 * E, stride, tile_rows, vec);
         __syncthreads();
 
-        for (int c0 = 0; c0 < tile_rows; c0 += S::CHUNK) {
+        for (int c0 = 0; c0 < tile_rows; c0 += S::STEP) {
             float s[S::R][S::CHUNK];
 #pragma unroll
             for (int j = 0; j < S::CHUNK; j++) {
+                const int key = c0 + j * S::SPLIT + at.part;
 #pragma unroll
                 for (int r = 0; r < S::R; r++) {
                     s[r][j] = 0.f;
                 }
 #pragma unroll
                 for (int k = 0; k < S::V4; k++) {
-                    const float4 kv = smem[(c0 + j) * S::D4 + k * S::T + lane];
+                    const float4 kv = smem[key * S::D4 + k * S::T + at.dim];
 #pragma unroll
                     for (int r = 0; r < S::R; r++) {
                         s[r][j] = dot4(q[r][k], kv, s[r][j]);
@@ -225,10 +287,10 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
                     s[r][j] = group_sum<S::T>(s[r][j]);
                 }
             }
-            if (c0 + S::CHUNK > tile_rows) {  // the tail of the last tile: keys past the extent
+            if (c0 + S::STEP > tile_rows) {  // the tail of the last tile: keys past the extent
 #pragma unroll
                 for (int j = 0; j < S::CHUNK; j++) {
-                    if (c0 + j >= tile_rows) {
+                    if (c0 + j * S::SPLIT + at.part >= tile_rows) {
 #pragma unroll
                         for (int r = 0; r < S::R; r++) {
                             s[r][j] = -INFINITY;
@@ -236,8 +298,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
                     }
                 }
             }
-            // Online softmax: one rescale of the running sum and output per chunk. The first chunk
-            // holds key 0, which is never masked, so m is finite from here on.
+            // Online softmax: one rescale of the running sum and output per chunk.
 #pragma unroll
             for (int r = 0; r < S::R; r++) {
                 float mx = m[r];
@@ -245,12 +306,15 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
                 for (int j = 0; j < S::CHUNK; j++) {
                     mx = fmaxf(mx, s[r][j]);
                 }
-                const float alpha = exp2f(m[r] - mx);
+                // A part that has seen only masked keys keeps m = -inf: subtract 0 so that
+                // alpha and p are exp2(-inf) = 0 rather than NaN.
+                const float base = mx == -INFINITY ? 0.f : mx;
+                const float alpha = exp2f(m[r] - base);
                 m[r] = mx;
                 float sum = 0.f;
 #pragma unroll
                 for (int j = 0; j < S::CHUNK; j++) {
-                    s[r][j] = exp2f(s[r][j] - mx);
+                    s[r][j] = exp2f(s[r][j] - base);
                     sum += s[r][j];
                 }
                 l[r] = l[r] * alpha + sum;
@@ -261,9 +325,10 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
             }
 #pragma unroll
             for (int j = 0; j < S::CHUNK; j++) {
+                const int key = c0 + j * S::SPLIT + at.part;
 #pragma unroll
                 for (int k = 0; k < S::V4; k++) {
-                    const float4 vv = smem[(S::TILE + c0 + j) * S::D4 + k * S::T + lane];
+                    const float4 vv = smem[(S::TILE + key) * S::D4 + k * S::T + at.dim];
 #pragma unroll
                     for (int r = 0; r < S::R; r++) {
                         axpy4(o[r][k], s[r][j], vv);
@@ -273,20 +338,40 @@ __device__ __forceinline__ void forward(const float* __restrict__ qkv, const int
         }
     }
 
-    float inv[S::R];
+    // Merge the parts' softmax states (max, sum, output) pairwise, in a fixed order.
+#pragma unroll
+    for (int offset = S::T; offset < S::T * S::SPLIT; offset <<= 1) {
+#pragma unroll
+        for (int r = 0; r < S::R; r++) {
+            const float m_other = __shfl_xor_sync(0xffffffffu, m[r], offset);
+            const float l_other = __shfl_xor_sync(0xffffffffu, l[r], offset);
+            const float mx = fmaxf(m[r], m_other);
+            const float base = mx == -INFINITY ? 0.f : mx;
+            const float mine = exp2f(m[r] - base), theirs = exp2f(m_other - base);
+            m[r] = mx;
+            l[r] = l[r] * mine + l_other * theirs;
+#pragma unroll
+            for (int k = 0; k < S::V4; k++) {
+                const float4 o_other = shfl_xor4(o[r][k], offset);
+                o[r][k] = scale4(o[r][k], mine);
+                axpy4(o[r][k], theirs, o_other);
+            }
+        }
+    }
+
 #pragma unroll
     for (int r = 0; r < S::R; r++) {
-        inv[r] = l[r] > 0.f ? 1.f / l[r] : 0.f;  // no key at all (invalid length 0): zeros
+        const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;  // no key at all (invalid length 0): zeros
 #pragma unroll
         for (int k = 0; k < S::V4; k++) {
-            o[r][k] = scale4(o[r][k], inv[r]);
+            o[r][k] = scale4(o[r][k], inv);
         }
-        const int row = q0 + r * S::GROUPS + group;
-        if (lane == 0 && row < seq_len) {
+        const int row = at.row(q0, r);
+        if (at.dim == 0 && at.part == 0 && row < seq_len) {
             lse[((long long) b * heads + h) * seq_len + row] = l[r] > 0.f ? (m[r] + log2f(l[r])) * kLn2 : -INFINITY;
         }
     }
-    store_slices<S>(o, out + (long long) b * seq_len * E + h * D, E, q0, group, lane, seq_len, 1.f, vec);
+    store_slices<S>(o, out + (long long) b * seq_len * E + h * D, E, q0, at, seq_len, 1.f, vec);
 }
 
 // ---------------------------------------------------------------------------------- backward
@@ -331,7 +416,7 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
     __shared__ float lse2_tile[S::TILE];    // lse * log2(e); +inf past the sequence (p = 0)
     __shared__ float delta_tile[S::TILE];
     const int b = blockIdx.z, h = blockIdx.y, j0 = blockIdx.x * S::ROWS;
-    const int group = threadIdx.x / S::T, lane = threadIdx.x % S::T;
+    const Lane<S> at;
     const int E = heads * D;
     const long long stride = 3LL * E;
     const float* head = qkv + (long long) b * seq_len * stride + h * D;
@@ -352,29 +437,31 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
         }
     }
     if (j0 < keys) {  // uniform per block: a block wholly past the extent only writes zeros
-        load_slices<S>(kr, head + E, stride, j0, group, lane, keys, scale * kLog2e, vec);
-        load_slices<S>(vr, head + 2 * E, stride, j0, group, lane, keys, 1.f, vec);
+        load_slices<S>(kr, head + E, stride, j0, at, keys, scale * kLog2e, vec);
+        load_slices<S>(vr, head + 2 * E, stride, j0, at, keys, 1.f, vec);
         float key_bias[S::R];  // masks keys past the extent: p = exp2(-inf) = 0
 #pragma unroll
         for (int r = 0; r < S::R; r++) {
-            key_bias[r] = j0 + r * S::GROUPS + group < keys ? 0.f : -INFINITY;
+            key_bias[r] = at.row(j0, r) < keys ? 0.f : -INFINITY;
         }
 
         for (int i0 = 0; i0 < seq_len; i0 += S::TILE) {
             const int tile_rows = seq_len - i0 < S::TILE ? seq_len - i0 : S::TILE;
             __syncthreads();
             load_tile<D, S::TILE, S::THREADS>(smem, 0, head + i0 * stride, stride, tile_rows, vec);
-            load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, d_out_head + (long long) i0 * E, E, tile_rows, vec);
+            load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, d_out_head + (long long) i0 * E, E, tile_rows,
+                                              vec);
             for (int i = threadIdx.x; i < S::TILE; i += S::THREADS) {
                 lse2_tile[i] = i < tile_rows ? lse_bh[i0 + i] * kLog2e : INFINITY;
                 delta_tile[i] = i < tile_rows ? delta_bh[i0 + i] : 0.f;
             }
             __syncthreads();
 
-            for (int c0 = 0; c0 < tile_rows; c0 += S::CHUNK) {
+            for (int c0 = 0; c0 < tile_rows; c0 += S::STEP) {
                 float p[S::R][S::CHUNK], ds[S::R][S::CHUNK];
 #pragma unroll
                 for (int i = 0; i < S::CHUNK; i++) {
+                    const int query = c0 + i * S::SPLIT + at.part;
 #pragma unroll
                     for (int r = 0; r < S::R; r++) {
                         p[r][i] = 0.f;
@@ -382,8 +469,8 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
                     }
 #pragma unroll
                     for (int k = 0; k < S::V4; k++) {
-                        const float4 qv = smem[(c0 + i) * S::D4 + k * S::T + lane];
-                        const float4 gv = smem[(S::TILE + c0 + i) * S::D4 + k * S::T + lane];
+                        const float4 qv = smem[query * S::D4 + k * S::T + at.dim];
+                        const float4 gv = smem[(S::TILE + query) * S::D4 + k * S::T + at.dim];
 #pragma unroll
                         for (int r = 0; r < S::R; r++) {
                             p[r][i] = dot4(kr[r][k], qv, p[r][i]);
@@ -395,19 +482,21 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
                 for (int r = 0; r < S::R; r++) {
 #pragma unroll
                     for (int i = 0; i < S::CHUNK; i++) {
+                        const int query = c0 + i * S::SPLIT + at.part;
                         const float s = group_sum<S::T>(p[r][i]);
                         const float dp = group_sum<S::T>(ds[r][i]);
                         // Rows past the tile have lse2 = +inf, zero Q and dO: p = 0, ds = 0.
-                        p[r][i] = exp2f(s + key_bias[r] - lse2_tile[c0 + i]);
-                        ds[r][i] = p[r][i] * (dp - delta_tile[c0 + i]);
+                        p[r][i] = exp2f(s + key_bias[r] - lse2_tile[query]);
+                        ds[r][i] = p[r][i] * (dp - delta_tile[query]);
                     }
                 }
 #pragma unroll
                 for (int i = 0; i < S::CHUNK; i++) {
+                    const int query = c0 + i * S::SPLIT + at.part;
 #pragma unroll
                     for (int k = 0; k < S::V4; k++) {
-                        const float4 qv = smem[(c0 + i) * S::D4 + k * S::T + lane];
-                        const float4 gv = smem[(S::TILE + c0 + i) * S::D4 + k * S::T + lane];
+                        const float4 qv = smem[query * S::D4 + k * S::T + at.dim];
+                        const float4 gv = smem[(S::TILE + query) * S::D4 + k * S::T + at.dim];
 #pragma unroll
                         for (int r = 0; r < S::R; r++) {
                             axpy4(dv[r][k], p[r][i], gv);
@@ -418,8 +507,10 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
             }
         }
     }
-    store_slices<S>(dk, d_head + E, stride, j0, group, lane, seq_len, scale, vec);
-    store_slices<S>(dv, d_head + 2 * E, stride, j0, group, lane, seq_len, 1.f, vec);
+    part_sum<S>(dk);
+    part_sum<S>(dv);
+    store_slices<S>(dk, d_head + E, stride, j0, at, seq_len, scale, vec);
+    store_slices<S>(dv, d_head + 2 * E, stride, j0, at, seq_len, 1.f, vec);
 }
 
 // dQ for a block of query rows: the attended keys stream past.
@@ -434,7 +525,7 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
     using S = QueryGradShape<D>;
     FB_DYNAMIC_SHARED(float4, smem);  // keys [TILE][D4], then values [TILE][D4]
     const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * S::ROWS;
-    const int group = threadIdx.x / S::T, lane = threadIdx.x % S::T;
+    const Lane<S> at;
     const int E = heads * D;
     const long long stride = 3LL * E;
     const float* head = qkv + (long long) b * seq_len * stride + h * D;
@@ -445,11 +536,11 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
 
     float4 q[S::R][S::V4], g[S::R][S::V4], dq[S::R][S::V4];
     float lse2[S::R], dl[S::R];
-    load_slices<S>(q, head, stride, q0, group, lane, seq_len, scale * kLog2e, vec);
-    load_slices<S>(g, d_out + (long long) b * seq_len * E + h * D, E, q0, group, lane, seq_len, 1.f, vec);
+    load_slices<S>(q, head, stride, q0, at, seq_len, scale * kLog2e, vec);
+    load_slices<S>(g, d_out + (long long) b * seq_len * E + h * D, E, q0, at, seq_len, 1.f, vec);
 #pragma unroll
     for (int r = 0; r < S::R; r++) {
-        const int row = q0 + r * S::GROUPS + group;
+        const int row = at.row(q0, r);
         lse2[r] = row < seq_len ? lse_bh[row] * kLog2e : INFINITY;
         dl[r] = row < seq_len ? delta_bh[row] : 0.f;
 #pragma unroll
@@ -466,10 +557,11 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
         load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, rows + 2 * E, stride, tile_rows, vec);
         __syncthreads();
 
-        for (int c0 = 0; c0 < tile_rows; c0 += S::CHUNK) {
+        for (int c0 = 0; c0 < tile_rows; c0 += S::STEP) {
             float p[S::R][S::CHUNK], ds[S::R][S::CHUNK];
 #pragma unroll
             for (int j = 0; j < S::CHUNK; j++) {
+                const int key = c0 + j * S::SPLIT + at.part;
 #pragma unroll
                 for (int r = 0; r < S::R; r++) {
                     p[r][j] = 0.f;
@@ -477,8 +569,8 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
                 }
 #pragma unroll
                 for (int k = 0; k < S::V4; k++) {
-                    const float4 kv = smem[(c0 + j) * S::D4 + k * S::T + lane];
-                    const float4 vv = smem[(S::TILE + c0 + j) * S::D4 + k * S::T + lane];
+                    const float4 kv = smem[key * S::D4 + k * S::T + at.dim];
+                    const float4 vv = smem[(S::TILE + key) * S::D4 + k * S::T + at.dim];
 #pragma unroll
                     for (int r = 0; r < S::R; r++) {
                         p[r][j] = dot4(q[r][k], kv, p[r][j]);
@@ -486,22 +578,23 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
                     }
                 }
             }
-            const bool tail = c0 + S::CHUNK > tile_rows;  // keys past the extent: p = 0
+            const bool tail = c0 + S::STEP > tile_rows;  // keys past the extent: p = 0
 #pragma unroll
             for (int r = 0; r < S::R; r++) {
 #pragma unroll
                 for (int j = 0; j < S::CHUNK; j++) {
                     const float s = group_sum<S::T>(p[r][j]);
                     const float dp = group_sum<S::T>(ds[r][j]);
-                    p[r][j] = (tail && c0 + j >= tile_rows) ? 0.f : exp2f(s - lse2[r]);
+                    p[r][j] = (tail && c0 + j * S::SPLIT + at.part >= tile_rows) ? 0.f : exp2f(s - lse2[r]);
                     ds[r][j] = p[r][j] * (dp - dl[r]);
                 }
             }
 #pragma unroll
             for (int j = 0; j < S::CHUNK; j++) {
+                const int key = c0 + j * S::SPLIT + at.part;
 #pragma unroll
                 for (int k = 0; k < S::V4; k++) {
-                    const float4 kv = smem[(c0 + j) * S::D4 + k * S::T + lane];
+                    const float4 kv = smem[key * S::D4 + k * S::T + at.dim];
 #pragma unroll
                     for (int r = 0; r < S::R; r++) {
                         axpy4(dq[r][k], ds[r][j], kv);
@@ -510,7 +603,8 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
             }
         }
     }
-    store_slices<S>(dq, dqkv + (long long) b * seq_len * stride + h * D, stride, q0, group, lane, seq_len, scale, vec);
+    part_sum<S>(dq);
+    store_slices<S>(dq, dqkv + (long long) b * seq_len * stride + h * D, stride, q0, at, seq_len, scale, vec);
 }
 
 }  // namespace fb_attention

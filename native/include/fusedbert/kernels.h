@@ -45,21 +45,33 @@
 //    masked scores: lse = log(sum_j exp(scale * q.k_j)).
 //  - Pointers 16-byte aligned use float4 accesses, others scalar ones (same results, slower).
 //  - Launch: grid (ceil(L / ROWS), heads, B), block (THREADS), dynamic shared memory
-//    2 * TILE * D * 4 bytes (<= 32 KiB: no opt-in needed), where per kernel and D:
-//                        ROWS/THREADS/TILE:  D=16         D=32          D=64          D=128
-//      forward                               128/64/64    64/64/32      128/128/64    64/128/32
-//      backward_dkdv                         64/64/32     64/128/64     64/128/64     64/256/32
-//      backward_dq                           64/64/64     64/128/64     64/128/64     64/256/32
-//    ROWS is the rows of L a block owns (queries; keys in backward_dkdv), TILE the rows per
-//    shared-memory tile of the streamed operand. org.fusedbert.device.kernels.AttentionKernels
-//    holds the same table.
+//    2 * TILE * D * 4 bytes (<= 32 KiB: no opt-in needed), with ROWS, THREADS and TILE per kernel
+//    in FB_ATTENTION_GEOMETRY below. ROWS is the rows of L a block owns (queries; keys in
+//    backward_dkdv), TILE the rows per shared-memory tile of the streamed operand.
 //  - Backward order: backward_delta, then backward_dkdv and backward_dq (either order; together
 //    they overwrite all of dqkv). No atomics: the results are deterministic.
 
+// The launch geometry of every attention kernel but backward_delta, one line each:
+// X(kind, D, ROWS, THREADS, TILE) for the kernel fb_attention_<kind>_d<D>. attention.cu checks
+// its tile shapes against these lines at compile time, and AttentionKernelsTest checks the Java
+// launch class against them, so a retuned shape cannot launch with a stale geometry.
+#define FB_ATTENTION_GEOMETRY(X)         \
+  X(forward, 16, 128, 64, 64)            \
+  X(forward, 32, 128, 64, 32)            \
+  X(forward, 64, 128, 128, 64)           \
+  X(forward, 128, 64, 128, 32)           \
+  X(backward_dkdv, 16, 64, 64, 32)       \
+  X(backward_dkdv, 32, 64, 64, 32)       \
+  X(backward_dkdv, 64, 64, 128, 64)      \
+  X(backward_dkdv, 128, 64, 256, 32)     \
+  X(backward_dq, 16, 64, 64, 64)         \
+  X(backward_dq, 32, 64, 64, 64)         \
+  X(backward_dq, 64, 64, 128, 64)        \
+  X(backward_dq, 128, 64, 256, 32)
+
 /**
  * Forward: out = softmax(scale * Q K^T + mask) V per (b, h), and each row's log-sum-exp.
- * Launch: see the attention section (ROWS 128/64/128/64, THREADS 64/64/128/128, TILE 64/32/64/32
- * for D 16/32/64/128).
+ * Launch: see the attention section and FB_ATTENTION_GEOMETRY.
  * @param qkv            [B, L, 3E] float32; read
  * @param valid_lengths  [B] int32 or null; read
  * @param out            [B, L, E] float32; written (head h's columns)
@@ -96,8 +108,7 @@ extern "C" __global__ void fb_attention_backward_delta(const float* out, const f
  * Backward, key side: with p = exp(scale * q_i.k_j - lse_i) recomputed from lse,
  * dV_j = sum_i p_ij dO_i and dK_j = scale * sum_i p_ij (dO_i.v_j - delta_i) q_i; a block owns ROWS
  * keys of one (b, h) and streams every query row past them. Masked keys get zero gradients.
- * Launch: see the attention section (ROWS 64, THREADS 64/128/128/256, TILE 32/64/64/32 for
- * D 16/32/64/128).
+ * Launch: see the attention section and FB_ATTENTION_GEOMETRY.
  * @param qkv            [B, L, 3E] float32, the forward's input; read
  * @param valid_lengths  [B] int32 or null; read
  * @param d_out          [B, L, E] float32; read
@@ -124,8 +135,7 @@ extern "C" __global__ void fb_attention_backward_dkdv_d128(const float* qkv, con
 /**
  * Backward, query side: dQ_i = scale * sum_j p_ij (dO_i.v_j - delta_i) k_j over the valid keys; a
  * block owns ROWS query rows of one (b, h) and streams the keys and values past them.
- * Launch: see the attention section (ROWS 64, THREADS 64/128/128/256, TILE 64/64/64/32 for
- * D 16/32/64/128).
+ * Launch: see the attention section and FB_ATTENTION_GEOMETRY.
  * @param qkv            [B, L, 3E] float32; read
  * @param valid_lengths  [B] int32 or null; read
  * @param d_out          [B, L, E] float32; read

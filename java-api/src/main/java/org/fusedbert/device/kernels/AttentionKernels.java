@@ -15,7 +15,7 @@ import org.fusedbert.device.KernelArgs;
  * {@code native/include/fusedbert/kernels.h}, section "attention").
  *
  * <p>Variant choice: one kernel per head dimension ({@link #HEAD_DIMS}), each with its own tile
- * shape; the launch geometry below mirrors the table in the ABI header. The backward is three
+ * shape; the launch geometry ({@link #VARIANTS}) is the ABI header's {@code FB_ATTENTION_GEOMETRY}. The backward is three
  * launches: {@code delta = rowsum(dOut * out)}, then dK/dV (key-block owners) and dQ
  * (query-block owners), which together overwrite all of {@code dqkv} without atomics.
  *
@@ -38,9 +38,14 @@ public final class AttentionKernels {
     /**
      * One kernel's launch geometry: a block of {@code threads} owns {@code rows} rows of one
      * (sequence, head) and streams the other operand through shared memory {@code tileRows} rows
-     * at a time (two [tileRows, D] float tiles).
+     * at a time (two [tileRows, D] float tiles). {@code kind} is {@code forward},
+     * {@code backward_dkdv} or {@code backward_dq}.
      */
-    record Variant(String kernel, int headDim, int rows, int threads, int tileRows) {
+    record Variant(String kind, int headDim, int rows, int threads, int tileRows) {
+        String kernel() {
+            return "fb_attention_" + kind + "_d" + headDim;
+        }
+
         Dim3 grid(int batch, int seqLen, int heads) {
             return new Dim3(Math.ceilDiv(seqLen, rows), heads, batch);
         }
@@ -54,37 +59,29 @@ public final class AttentionKernels {
         }
     }
 
-    /** The forward kernel for {@code headDim} (which must be one of {@link #HEAD_DIMS}). */
-    static Variant forwardVariant(int headDim) {
-        return switch (headDim) {
-            case 16 -> new Variant("fb_attention_forward_d16", 16, 128, 64, 64);
-            case 32 -> new Variant("fb_attention_forward_d32", 32, 64, 64, 32);
-            case 64 -> new Variant("fb_attention_forward_d64", 64, 128, 128, 64);
-            case 128 -> new Variant("fb_attention_forward_d128", 128, 64, 128, 32);
-            default -> throw new IllegalArgumentException("no forward kernel for head dimension " + headDim);
-        };
-    }
+    /** Every kernel's geometry: kernels.h's FB_ATTENTION_GEOMETRY, line for line (AttentionKernelsTest checks). */
+    static final List<Variant> VARIANTS = List.of(
+            new Variant("forward", 16, 128, 64, 64),
+            new Variant("forward", 32, 128, 64, 32),
+            new Variant("forward", 64, 128, 128, 64),
+            new Variant("forward", 128, 64, 128, 32),
+            new Variant("backward_dkdv", 16, 64, 64, 32),
+            new Variant("backward_dkdv", 32, 64, 64, 32),
+            new Variant("backward_dkdv", 64, 64, 128, 64),
+            new Variant("backward_dkdv", 128, 64, 256, 32),
+            new Variant("backward_dq", 16, 64, 64, 64),
+            new Variant("backward_dq", 32, 64, 64, 64),
+            new Variant("backward_dq", 64, 64, 128, 64),
+            new Variant("backward_dq", 128, 64, 256, 32));
 
-    /** The dK/dV kernel (key rows owned) for {@code headDim}. */
-    static Variant keyGradVariant(int headDim) {
-        return switch (headDim) {
-            case 16 -> new Variant("fb_attention_backward_dkdv_d16", 16, 64, 64, 32);
-            case 32 -> new Variant("fb_attention_backward_dkdv_d32", 32, 64, 128, 64);
-            case 64 -> new Variant("fb_attention_backward_dkdv_d64", 64, 64, 128, 64);
-            case 128 -> new Variant("fb_attention_backward_dkdv_d128", 128, 64, 256, 32);
-            default -> throw new IllegalArgumentException("no dK/dV kernel for head dimension " + headDim);
-        };
-    }
-
-    /** The dQ kernel (query rows owned) for {@code headDim}. */
-    static Variant queryGradVariant(int headDim) {
-        return switch (headDim) {
-            case 16 -> new Variant("fb_attention_backward_dq_d16", 16, 64, 64, 64);
-            case 32 -> new Variant("fb_attention_backward_dq_d32", 32, 64, 128, 64);
-            case 64 -> new Variant("fb_attention_backward_dq_d64", 64, 64, 128, 64);
-            case 128 -> new Variant("fb_attention_backward_dq_d128", 128, 64, 256, 32);
-            default -> throw new IllegalArgumentException("no dQ kernel for head dimension " + headDim);
-        };
+    /** The {@code kind} kernel for {@code headDim} (one of {@link #HEAD_DIMS}). */
+    static Variant variant(String kind, int headDim) {
+        for (Variant v : VARIANTS) {
+            if (v.kind().equals(kind) && v.headDim() == headDim) {
+                return v;
+            }
+        }
+        throw new IllegalArgumentException("AttentionKernels: no " + kind + " kernel for head dimension " + headDim);
     }
 
     /**
@@ -102,7 +99,7 @@ public final class AttentionKernels {
         if (batch == 0 || seqLen == 0) {
             return;
         }
-        launch(device, forwardVariant(headDim), batch, seqLen, heads, new KernelArgs()
+        launch(device, variant("forward", headDim), batch, seqLen, heads, new KernelArgs()
                 .pointer(qkv.address()).pointer(address(validLengths)).pointer(out.address()).pointer(lse.address())
                 .i32(seqLen).i32(heads).f32(scale));
     }
@@ -132,7 +129,7 @@ public final class AttentionKernels {
                     Dim3.of(Math.toIntExact(Math.ceilDiv(deltaThreads, DELTA_THREADS))), Dim3.of(DELTA_THREADS), 0,
                     args);
         }
-        for (Variant variant : List.of(keyGradVariant(headDim), queryGradVariant(headDim))) {
+        for (Variant variant : List.of(variant("backward_dkdv", headDim), variant("backward_dq", headDim))) {
             launch(device, variant, batch, seqLen, heads, new KernelArgs()
                     .pointer(qkv.address()).pointer(address(validLengths)).pointer(dOut.address())
                     .pointer(lse.address()).pointer(delta.address()).pointer(dqkv.address())
