@@ -1,0 +1,126 @@
+package org.fusedbert.tests.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.fusedbert.api.Backend;
+import org.fusedbert.api.DType;
+import org.fusedbert.api.Tensor;
+import org.fusedbert.tests.TestDevices;
+import org.fusedbert.tests.TestDevices.Candidate;
+import org.fusedbert.tests.conformance.Twin.Pair;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Fused attention, forward and backward, on each device against the CPU reference: sequence
+ * lengths 1, 7, 255, 256, 300, 512 and 1024 (tails of every query block and key tile), head dims
+ * 16 and 64 throughout and 32 and 128 once each, without key padding and with valid lengths 1,
+ * between 1 and L, and L; the scalar path on an unaligned {@code qkv}. Tolerance {@link Conformance#ATTENTION}:
+ * {@code |dev - cpu| <= 1e-4 * (|cpu| + rms(cpu))} per element of out, lse, delta and dqkv. The
+ * backward gets the reference's out and lse on both sides, so it is judged on its own; outputs
+ * start as NaN so an element never written fails.
+ */
+class AttentionConformanceTest {
+    /** Padding modes: no lengths (all L keys), or lengths cycling 1, in [L/2, L), L over the batch. */
+    enum Keys { ALL, PADDED }
+
+    static Stream<Arguments> cases() {
+        return TestDevices.cross(
+                new Object[] {2, 1, 2, 16, Keys.ALL, true},
+                new Object[] {2, 1, 2, 16, Keys.PADDED, true},
+                new Object[] {3, 7, 2, 16, Keys.PADDED, true},
+                new Object[] {2, 7, 2, 64, Keys.ALL, true},
+                new Object[] {3, 255, 1, 16, Keys.PADDED, true},
+                new Object[] {1, 256, 2, 16, Keys.ALL, true},
+                new Object[] {3, 256, 1, 64, Keys.PADDED, true},
+                new Object[] {3, 300, 1, 16, Keys.PADDED, true},
+                new Object[] {1, 300, 1, 64, Keys.ALL, true},
+                new Object[] {2, 512, 1, 64, Keys.PADDED, true},
+                new Object[] {1, 1024, 1, 16, Keys.ALL, true},
+                new Object[] {3, 45, 2, 32, Keys.PADDED, true},
+                new Object[] {3, 70, 1, 128, Keys.PADDED, true},
+                new Object[] {3, 37, 2, 16, Keys.PADDED, false},
+                new Object[] {2, 37, 1, 64, Keys.ALL, false});
+    }
+
+    @ParameterizedTest(name = "{0} B={1} L={2} heads={3} headDim={4} keys={5} aligned={6}")
+    @MethodSource("cases")
+    void forwardAndBackwardMatchReference(Candidate device, int batch, int seqLen, int heads, int headDim, Keys keys,
+                                          boolean aligned) {
+        int embed = heads * headDim;
+        String shape = "[" + batch + ", " + seqLen + ", 3*" + embed + "] heads " + heads + " keys " + keys
+                + (aligned ? "" : " unaligned");
+        long seed = Conformance.seed("attention" + shape);
+        SplittableRandom r = Conformance.random(seed);
+        float scale = (float) (1 / Math.sqrt(headDim));
+        try (Twin t = new Twin(Conformance.reference(), TestDevices.backend(device))) {
+            // Inputs of magnitude 2 give scores up to ~4 * sqrt(headDim): peaked softmax rows, not flat ones.
+            float[] qkvData = Conformance.uniform(r, batch * seqLen * 3 * embed, 2f);
+            Pair qkv = aligned ? t.input(qkvData, batch, seqLen, 3 * embed)
+                    : t.unalignedInput(qkvData, batch, seqLen, 3 * embed);
+            Pair lengths = keys == Keys.ALL ? new Pair(null, null) : t.input(lengths(r, batch, seqLen), batch);
+
+            Pair out = t.output(DType.FLOAT32, batch, seqLen, embed);
+            Pair lse = t.output(DType.FLOAT32, batch, heads, seqLen);
+            t.cpu().attentionForward(qkv.cpu(), lengths.cpu(), heads, scale, out.cpu(), lse.cpu());
+            t.dev().attentionForward(qkv.dev(), lengths.dev(), heads, scale, out.dev(), lse.dev());
+            var forward = new Conformance.Where("attentionForward", device.name(), shape, seed);
+            forward.assertClose("out", out.cpuFloats(), out.devFloats(), Conformance.ATTENTION);
+            forward.assertClose("lse", lse.cpuFloats(), lse.devFloats(), Conformance.ATTENTION);
+
+            Pair savedOut = t.input(out.cpuFloats(), batch, seqLen, embed);
+            Pair savedLse = t.input(lse.cpuFloats(), batch, heads, seqLen);
+            Pair dOut = t.input(Conformance.uniform(r, batch * seqLen * embed, 1f), batch, seqLen, embed);
+            Pair delta = t.output(DType.FLOAT32, batch, heads, seqLen);
+            Pair dqkv = t.output(DType.FLOAT32, batch, seqLen, 3 * embed);
+            t.cpu().attentionBackward(qkv.cpu(), lengths.cpu(), heads, scale, savedOut.cpu(), savedLse.cpu(),
+                    dOut.cpu(), delta.cpu(), dqkv.cpu());
+            t.dev().attentionBackward(qkv.dev(), lengths.dev(), heads, scale, savedOut.dev(), savedLse.dev(),
+                    dOut.dev(), delta.dev(), dqkv.dev());
+            var back = new Conformance.Where("attentionBackward", device.name(), shape, seed);
+            back.assertClose("delta", delta.cpuFloats(), delta.devFloats(), Conformance.ATTENTION);
+            back.assertClose("dqkv", dqkv.cpuFloats(), dqkv.devFloats(), Conformance.ATTENTION);
+
+            if (seqLen <= 64) {  // deterministic (no atomics): a rerun over fresh poison gives the same bits
+                Pair again = t.output(DType.FLOAT32, batch, seqLen, 3 * embed);
+                t.dev().attentionBackward(qkv.dev(), lengths.dev(), heads, scale, savedOut.dev(), savedLse.dev(),
+                        dOut.dev(), delta.dev(), again.dev());
+                new Conformance.Where("attentionBackward rerun", device.name(), shape, seed)
+                        .assertIdentical("dqkv", dqkv.devFloats(), again.devFloats());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.fusedbert.tests.TestDevices#all")
+    void headDimensionWithoutKernelIsRejected(Candidate device) {
+        Backend dev = TestDevices.backend(device);
+        int batch = 1, seqLen = 4, heads = 2, headDim = 8;
+        try (Tensor qkv = dev.allocate(DType.FLOAT32, batch, seqLen, 3 * heads * headDim);
+             Tensor out = dev.allocate(DType.FLOAT32, batch, seqLen, heads * headDim);
+             Tensor lse = dev.allocate(DType.FLOAT32, batch, heads, seqLen)) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> dev.attentionForward(qkv, null, heads, 0.5f, out, lse));
+            assertTrue(e.getMessage().startsWith("attentionForward: head dimension (E / heads) expected one of"),
+                    e.getMessage());
+            assertTrue(e.getMessage().endsWith("but was 8"), e.getMessage());
+        }
+    }
+
+    /** Valid lengths cycling over the batch: 1, one in [ceil(L/2), L) (L when L = 1), and L. */
+    private static int[] lengths(SplittableRandom r, int batch, int seqLen) {
+        int[] n = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            n[b] = switch (b % 3) {
+                case 0 -> 1;
+                case 1 -> seqLen == 1 ? 1 : r.nextInt((seqLen + 1) / 2, seqLen);
+                default -> seqLen;
+            };
+        }
+        return n;
+    }
+}
