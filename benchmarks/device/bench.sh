@@ -17,7 +17,6 @@ PACK="$ROOT/benchmarks/device/pack"
 OUT="${OUT:-$ROOT/benchmarks/device/out}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-"$ROOT/benchmarks/device/unpack.sh" >/dev/null || true
 if [ -f "$PACK/fusedbert-pack.tar.xz" ]; then
   "$ROOT/benchmarks/device/unpack.sh" >/dev/null
 fi

@@ -37,7 +37,7 @@ say() { echo "run.sh: $*" | tee -a "$OUT/run.log" >&2; }
 unpack() {
   "$ROOT/benchmarks/device/unpack.sh" >/dev/null || exit 1
   JAVA="$PACK/jdk/bin/java"
-  JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Xss8m -Djava.awt.headless=true)
+  JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Djava.awt.headless=true)
   CP="$PACK/lib/*"
 }
 
@@ -111,8 +111,9 @@ junit() {
   return 0
 }
 
-# The kernel suite: every *Conformance* class under org.fusedbert.tests (the tests module), plus
-# the GPU device tests (memory, copies, GEMMs, graphs) from java-api.
+# The kernel suite: every *Conformance* class under org.fusedbert.tests (the tests module: the
+# kernels against CpuBackend, graph capture through DeviceBackend), plus the GPU device tests
+# (memory, copies, GEMMs, graphs) from java-api.
 SELECTORS=(--select-package org.fusedbert.tests --select-package org.fusedbert.device.cuda
   --include-classname '^.*(Conformance\w*|\.GpuDeviceTest)$' --exclude-tag leak)
 
@@ -166,7 +167,7 @@ stage_sanitizer() {
 
 stage_leak() {
   junit "cuda,jcuda" "$OUT/junit/leak" "$OUT/leak.log" "$LEAK_TIMEOUT" \
-    --select-class org.fusedbert.device.cuda.GpuDeviceTest --include-tag leak
+    --select-class org.fusedbert.device.cuda.GpuDeviceTest --select-package org.fusedbert.tests --include-tag leak
 }
 
 stage_report() {

@@ -38,6 +38,7 @@ import org.fusedbert.device.kernels.PoolingKernels;
  */
 public final class DeviceBackend implements Backend {
     private final Device device;
+    private final boolean ownsDevice;
     private final DeviceScratch scratch;
     private final ElementwiseKernels elementwise;
     private final LayerNormKernels layerNorm;
@@ -49,6 +50,21 @@ public final class DeviceBackend implements Backend {
 
     /** A backend over {@code device}; the backend does not own the device (close it yourself). */
     public DeviceBackend(Device device) {
+        this(device, false);
+    }
+
+    /** A backend that closes {@code device} when it is closed ({@code Backends.open} hands these out). */
+    public static DeviceBackend owning(Device device) {
+        try {
+            return new DeviceBackend(device, true);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    private DeviceBackend(Device device, boolean ownsDevice) {
+        this.ownsDevice = ownsDevice;
         this.device = Objects.requireNonNull(device, "device");
         this.scratch = new DeviceScratch(device);
         this.elementwise = new ElementwiseKernels(device, scratch);
@@ -128,6 +144,9 @@ public final class DeviceBackend implements Backend {
     @Override
     public void close() {
         scratch.close();
+        if (ownsDevice) {
+            device.close();
+        }
     }
 
     /**

@@ -7,6 +7,10 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.fusedbert.device.Device;
 import org.fusedbert.device.DeviceBackend;
+import org.fusedbert.device.GemmPrecision;
+import org.fusedbert.device.cuda.CudaDevice;
+import org.fusedbert.device.cuda.GpuAvailability;
+import org.fusedbert.device.jcuda.JCudaDevice;
 import org.fusedbert.device.sim.SimDevice;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.provider.Arguments;
@@ -17,6 +21,9 @@ import org.junit.jupiter.params.provider.Arguments;
  * driver, no GPU), and its tests are then skipped with that reason printed.
  */
 public final class TestDevices {
+    /** System property naming the device kinds to run on, e.g. {@code sim,cuda}. */
+    public static final String DEVICES_PROPERTY = "fusedbert.test.devices";
+
     /**
      * A device the suites run on.
      *
@@ -32,12 +39,37 @@ public final class TestDevices {
     }
 
     /** Every device candidate, in order. Add a GPU device here with one line. */
-    public static final List<Candidate> ALL = List.of(
-            new Candidate("sim", () -> null, SimDevice::new));
+    public static final List<Candidate> CANDIDATES = List.of(
+            new Candidate("sim", () -> null, SimDevice::new),
+            // GEMMs in full fp32 on the GPUs: the suites compare with CpuBackend at fp32 tolerances.
+            new Candidate("cuda", () -> GpuAvailability.cudaUnavailableReason().orElse(null),
+                    () -> CudaDevice.open(0, GemmPrecision.FP32)),
+            new Candidate("jcuda", () -> JCudaDevice.unavailableReason().orElse(null),
+                    () -> JCudaDevice.open(0, GemmPrecision.FP32)));
+
+    /**
+     * The candidates this run uses: all of them, or those named in the system property
+     * {@value #DEVICES_PROPERTY} (comma-separated; the GPU script runs the sanitizer on cuda alone).
+     */
+    public static final List<Candidate> ALL = selected(System.getProperty(DEVICES_PROPERTY, ""));
 
     private static final Map<String, DeviceBackend> OPEN = new ConcurrentHashMap<>();
 
     private TestDevices() {
+    }
+
+    static List<Candidate> selected(String names) {
+        if (names.isBlank()) {
+            return CANDIDATES;
+        }
+        List<String> wanted = Stream.of(names.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
+        for (String n : wanted) {
+            if (CANDIDATES.stream().noneMatch(c -> c.name().equals(n))) {
+                throw new IllegalArgumentException(DEVICES_PROPERTY + ": device expected one of "
+                        + CANDIDATES.stream().map(Candidate::name).toList() + " but was " + n);
+            }
+        }
+        return CANDIDATES.stream().filter(c -> wanted.contains(c.name())).toList();
     }
 
     /** The candidates, for {@code @MethodSource}. */

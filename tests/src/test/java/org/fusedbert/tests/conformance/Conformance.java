@@ -147,6 +147,7 @@ public final class Conformance {
                 worstRatio = ratio;
             }
         }
+        report(where, output, maxAbsDiff(expected, actual), failures == 0);
         if (failures > 0) {
             double e = expected[worst], a = actual[worst];
             Assertions.fail(where + ": " + output + " differs from the CPU reference in " + failures + " of "
@@ -167,6 +168,11 @@ public final class Conformance {
                 }
             }
         }
+        double maxDiff = 0;
+        for (int i = 0; i < expected.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
+        }
+        report(where, output, maxDiff, failures == 0);
         if (failures > 0) {
             Assertions.fail(where + ": " + output + " differs from the CPU reference in " + failures + " of "
                     + expected.length + " elements (exact); first at index " + first + ": expected "
@@ -177,6 +183,11 @@ public final class Conformance {
 
     static void assertIdentical(Where where, String output, float[] expected, float[] actual) {
         sameLength(where, output, expected.length, actual.length);
+        boolean allSame = true;
+        for (int i = 0; i < expected.length; i++) {
+            allSame &= expected[i] == actual[i] || (Float.isNaN(expected[i]) && Float.isNaN(actual[i]));
+        }
+        report(where, output, maxAbsDiff(expected, actual), allSame);
         for (int i = 0; i < expected.length; i++) {
             boolean same = expected[i] == actual[i] || (Float.isNaN(expected[i]) && Float.isNaN(actual[i]));
             if (!same) {
@@ -184,6 +195,31 @@ public final class Conformance {
                         + ": expected " + expected[i] + " but was " + actual[i]);
             }
         }
+    }
+
+    /** Largest |actual - expected| (NaN when a finite reference met a non-finite value). */
+    static double maxAbsDiff(float[] expected, float[] actual) {
+        double max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs((double) actual[i] - expected[i]);
+            if (Float.isFinite(expected[i]) && !Double.isFinite(d)) {
+                return Double.NaN;
+            }
+            if (Double.isFinite(d)) {
+                max = Math.max(max, d);
+            }
+        }
+        return max;
+    }
+
+    /**
+     * One line per comparison for the GPU report ({@code benchmarks/device/run.sh} collects them):
+     * {@code CONFORMANCE <device> <op>:<output> <shape> maxErr=<largest |diff|> PASS|FAIL}.
+     */
+    static void report(Where where, String output, double maxErr, boolean pass) {
+        System.out.println("CONFORMANCE " + where.device() + " " + (where.op() + ":" + output).replace(' ', '_') + " "
+                + where.shape() + " maxErr=" + (maxErr == 0 ? "0" : String.format(java.util.Locale.ROOT, "%.3g", maxErr))
+                + (pass ? " PASS" : " FAIL"));
     }
 
     private static void sameLength(Where where, String output, int expected, int actual) {
