@@ -1,7 +1,7 @@
 package org.fusedbert.bench.device;
 
-import org.fusedbert.api.Backend;
 import org.fusedbert.device.Device;
+import org.fusedbert.device.DeviceBackend;
 import org.fusedbert.device.cuda.CudaDevice;
 import org.fusedbert.device.jcuda.JCudaDevice;
 import org.fusedbert.device.sim.SimDevice;
@@ -28,22 +28,10 @@ final class Targets {
 
     private static Target onDevice(Device device) {
         try {
-            return Target.onDevice(device, () -> deviceBackend(device));
+            return Target.onDevice(device, () -> new DeviceBackend(device));
         } catch (RuntimeException e) {
             device.close();
             throw e;
-        }
-    }
-
-    // DeviceBackend lands with the kernels; until then a device target says it is missing.
-    private static Backend deviceBackend(Device device) {
-        try {
-            Class<?> c = Class.forName("org.fusedbert.device.DeviceBackend");
-            return (Backend) c.getConstructor(Device.class).newInstance(device);
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("no DeviceBackend in this build (the kernels have not landed)");
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("DeviceBackend(" + device.name() + "): " + e.getCause(), e);
         }
     }
 }

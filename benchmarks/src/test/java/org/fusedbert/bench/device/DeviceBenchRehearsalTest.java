@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The device benchmark's rehearsal end to end, as CI can run it: tiny shapes, kernels timed on
- * the CPU backend, the pretraining step on the simulator and the CPU backend, the checkpoint
+ * The device benchmark's rehearsal end to end, as CI can run it: tiny shapes, the ceilings and
+ * kernels timed on the simulator (the same launch classes and kernels as on a GPU), the pretraining
+ * step on the simulator (eager and as a replayed graph) and on the CPU backend, the checkpoint
  * check's data, the PyTorch peers where this machine's python3 has torch (else the report says
  * "peer: not run (no torch)"), and the dated report with its charts.
  */
@@ -29,7 +30,7 @@ class DeviceBenchRehearsalTest {
     @BeforeAll
     static void rehearse() throws IOException {
         results = out.resolve("results");
-        int code = new CommandLine(new DeviceBench()).execute("--rehearse", "--targets", "cpu,sim",
+        int code = new CommandLine(new DeviceBench()).execute("--rehearse", "--targets", "sim,cpu",
                 "--out", out.toString(), "--results", results.toString(), "--peers-dir", "peers", "--commit", "test",
                 "--peer-variants", "eager,seed"); // torch.compile would compile for minutes where python3 has torch
         assertEquals(0, code, "device-bench exit code");
@@ -77,8 +78,14 @@ class DeviceBenchRehearsalTest {
 
     @Test
     void endToEndRowsForEachTargetAndPeerVariant() {
-        for (String impl : List.of("fusedbert cpu eager", "fusedbert sim", "PyTorch eager", "PyTorch seed")) {
-            assertTrue(report.contains("| tiny (1 layer, H=16, L=16, B=3) | " + impl), "no end-to-end row for " + impl);
+        for (String impl : List.of("fusedbert sim eager", "fusedbert sim graph", "fusedbert cpu eager")) {
+            String row = "| tiny (1 layer, H=32, L=16, B=3) | " + impl + " | ";
+            int at = report.indexOf(row);
+            assertTrue(at >= 0, "no end-to-end row for " + impl);
+            assertTrue(report.substring(at + row.length()).matches("(?s)^\\d+\\.\\d+ \\(.*"), impl + " has no time");
+        }
+        for (String impl : List.of("PyTorch eager", "PyTorch seed")) {
+            assertTrue(report.contains("| tiny (1 layer, H=32, L=16, B=3) | " + impl), "no end-to-end row for " + impl);
         }
     }
 
