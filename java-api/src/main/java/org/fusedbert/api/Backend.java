@@ -290,6 +290,31 @@ public interface Backend extends AutoCloseable {
      */
     int rowsToProcess(Tensor count, int capacity);
 
+    // ------------------------------------------------------------------ resident data
+
+    /**
+     * Gathers a batch from data resident in backend memory through an order that lives there too,
+     * so a step reads no index from the host: {@code out[b, :] = source[order[(batchIndex[0] * B + b)
+     * mod N], :]} for {@code b} in [0, B). The last batch of an epoch wraps around to the order's start.
+     *
+     * @param source     int32 [N, W]: N examples of W values (token ids, or labels as [N, 1])
+     * @param order      int32 [N], each in [0, N): the epoch's permutation
+     * @param batchIndex int32 [1], the batch's index within the epoch (at least 0)
+     * @param out        int32 [B, W]
+     */
+    void gatherBatch(Tensor source, Tensor order, Tensor batchIndex, Tensor out);
+
+    /**
+     * Stores a step's values at the step's place in a history kept in backend memory, so they are
+     * read back once for many steps: {@code history[batchIndex[0] * n + i] = values[i]} for {@code i}
+     * in [0, n) where that index is below the history's length (the rest is dropped).
+     *
+     * @param values     float32 [n] (a loss: n = 1; a batch's probabilities: n = B)
+     * @param batchIndex int32 [1], at least 0
+     * @param history    float32 [M]
+     */
+    void storeBatch(Tensor values, Tensor batchIndex, Tensor history);
+
     // ------------------------------------------------------------------ optimizer
 
     /**

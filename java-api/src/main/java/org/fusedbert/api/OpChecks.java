@@ -510,6 +510,37 @@ public final class OpChecks {
         }
     }
 
+    // ------------------------------------------------------------------ resident data
+
+    /** {@link Backend#gatherBatch}. */
+    public static void gatherBatch(Backend backend, Tensor source, Tensor order, Tensor batchIndex, Tensor out) {
+        String op = "gatherBatch";
+        Checks.present(op, "source", source, backend, DType.INT32);
+        Checks.rank(op, "source", source, 2);
+        if (source.dim(0) < 1) {
+            throw Checks.fail(op, "source", "at least one row", Arrays.toString(source.shape()));
+        }
+        Checks.elements(op, "order", order, backend, DType.INT32, source.dim(0));
+        Checks.elements(op, "batchIndex", batchIndex, backend, DType.INT32, 1);
+        Checks.present(op, "out", out, backend, DType.INT32);
+        Checks.rank(op, "out", out, 2);
+        if (out.dim(1) != source.dim(1)) {
+            throw Checks.fail(op, "out", source.dim(1) + " columns (as source)", Arrays.toString(out.shape()));
+        }
+        distinctOutputs(op, new Tensor[] {source, order, batchIndex}, new String[] {"source", "order", "batchIndex"},
+                new Tensor[] {out}, new String[] {"out"});
+    }
+
+    /** {@link Backend#storeBatch}. */
+    public static void storeBatch(Backend backend, Tensor values, Tensor batchIndex, Tensor history) {
+        String op = "storeBatch";
+        Checks.present(op, "values", values, backend, DType.FLOAT32);
+        Checks.elements(op, "batchIndex", batchIndex, backend, DType.INT32, 1);
+        Checks.present(op, "history", history, backend, DType.FLOAT32);
+        Checks.distinct(op, "values", values, "history", history);
+        Checks.distinct(op, "batchIndex", batchIndex, "history", history);
+    }
+
     // ------------------------------------------------------------------ optimizer
 
     /** {@link Backend#adamStep}. */

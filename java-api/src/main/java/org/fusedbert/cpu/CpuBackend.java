@@ -710,6 +710,34 @@ public final class CpuBackend implements Backend {
         return Math.max(0, Math.min(count.getInt(0), capacity));
     }
 
+    // ------------------------------------------------------------------ resident data
+
+    @Override
+    public void gatherBatch(Tensor source, Tensor order, Tensor batchIndex, Tensor out) {
+        OpChecks.gatherBatch(this, source, order, batchIndex, out);
+        int n = source.dim(0), width = source.dim(1), batch = out.dim(0);
+        MemorySegment ss = source.segment(), os = order.segment(), out32 = out.segment();
+        OpChecks.intRange("gatherBatch", "order", os, n, 0, n - 1L);
+        OpChecks.intRange("gatherBatch", "batchIndex", batchIndex.segment(), 1, 0, Integer.MAX_VALUE);
+        long first = (long) batchIndex.getInt(0) * batch;
+        for (int b = 0; b < batch; b++) {
+            int row = os.getAtIndex(I, (first + b) % n);
+            MemorySegment.copy(ss, 4L * row * width, out32, 4L * b * width, 4L * width);
+        }
+    }
+
+    @Override
+    public void storeBatch(Tensor values, Tensor batchIndex, Tensor history) {
+        OpChecks.storeBatch(this, values, batchIndex, history);
+        OpChecks.intRange("storeBatch", "batchIndex", batchIndex.segment(), 1, 0, Integer.MAX_VALUE);
+        long n = values.numel();
+        long first = batchIndex.getInt(0) * n;
+        MemorySegment vs = values.segment(), hs = history.segment();
+        for (long i = 0; i < n && first + i < history.numel(); i++) {
+            hs.setAtIndex(F, first + i, vs.getAtIndex(F, i));
+        }
+    }
+
     // ------------------------------------------------------------------ optimizer
 
     @Override

@@ -41,6 +41,37 @@ class MlmOpsTest {
     }
 
     @Test
+    void gatherBatchFollowsTheOrderAndWrapsAroundAtTheEpochsEnd() {
+        int n = 5, width = 3;
+        int[] source = Tensors.ints(rnd, n * width, 0, 1000);
+        int[] order = {3, 0, 4, 1, 2};
+        Tensor src = scope.of(source, n, width), ord = scope.of(order, n), index = scope.scalar(0);
+        Tensor out = scope.zeros(DType.INT32, 2, width);
+        for (int batch = 0; batch < 3; batch++) {
+            cpu.gatherBatch(src, ord, index, out);
+            int[] expected = new int[2 * width];
+            for (int b = 0; b < 2; b++) {
+                int row = order[(batch * 2 + b) % n]; // batch 2 takes order[4] and wraps to order[0]
+                System.arraycopy(source, row * width, expected, b * width, width);
+            }
+            assertArrayEquals(expected, out.toIntArray(), "batch " + batch);
+            cpu.increment(index);
+        }
+    }
+
+    @Test
+    void storeBatchWritesAtTheBatchsPlaceAndDropsWhatFallsBeyond() {
+        Tensor history = scope.zeros(DType.FLOAT32, 7);
+        Tensor values = scope.of(new float[] {1.5f, -2f, 3f}, 3);
+        cpu.storeBatch(values, scope.scalar(0), history);
+        cpu.storeBatch(scope.of(new float[] {4f, 5f, 6f}, 3), scope.scalar(2), history); // 6, 7, 8: only 6 fits
+        assertArrayEquals(new float[] {1.5f, -2f, 3f, 0f, 0f, 0f, 4f}, history.toFloatArray());
+        Tensor losses = scope.zeros(DType.FLOAT32, 3);
+        cpu.storeBatch(scope.of(new float[] {0.25f}, 1), scope.scalar(1), losses);
+        assertArrayEquals(new float[] {0f, 0.25f, 0f}, losses.toFloatArray());
+    }
+
+    @Test
     void maskMatchesMaskingSpecApply() {
         int batch = 4, length = 33, maskId = 50;
         MaskingSpec spec = MaskingSpec.bert(rnd.nextLong(), maskId);

@@ -283,6 +283,30 @@ class OpChecksTest {
     }
 
     @TestFactory
+    Stream<DynamicTest> residentData() {
+        Tensor source = s.of(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 3, 3), order = s.of(new int[] {2, 0, 1}, 3);
+        Tensor index = i(1), out = i(2, 3);
+        String gb = "gatherBatch";
+        expect(gb, "source", "2 dimensions", () -> cpu.gatherBatch(i(9), order, index, out));
+        expect(gb, "source", "at least one row", () -> cpu.gatherBatch(i(0, 3), i(0), index, out));
+        expect(gb, "order", "3 elements", () -> cpu.gatherBatch(source, i(4), index, out));
+        expect(gb, "batchIndex", "1 elements", () -> cpu.gatherBatch(source, order, i(2), out));
+        expect(gb, "out", "3 columns (as source)", () -> cpu.gatherBatch(source, order, index, i(2, 4)));
+        expect(gb, "out", "INT32", () -> cpu.gatherBatch(source, order, index, f(2, 3)));
+        expect(gb, "out", "memory disjoint from source", () -> cpu.gatherBatch(source, order, index, source));
+        expect(gb, "order[1]", "a value in [0, 2]", () -> cpu.gatherBatch(source, s.of(new int[] {0, 3, 1}, 3), index,
+                out));
+        expect(gb, "batchIndex[0]", "a value in [0, ", () -> cpu.gatherBatch(source, order, s.scalar(-1), out));
+        Tensor values = f(2), history = f(5);
+        String sb = "storeBatch";
+        expect(sb, "values", "FLOAT32", () -> cpu.storeBatch(i(2), index, history));
+        expect(sb, "batchIndex", "1 elements", () -> cpu.storeBatch(values, i(3), history));
+        expect(sb, "history", "memory disjoint from values", () -> cpu.storeBatch(values, index, values));
+        expect(sb, "batchIndex[0]", "a value in [0, ", () -> cpu.storeBatch(values, s.scalar(-2), history));
+        return cases.stream();
+    }
+
+    @TestFactory
     Stream<DynamicTest> optimizer() {
         Tensor p = f(10), g = f(10), m = f(10), v = f(10), step = i(1);
         expect("adamStep", "grads", "10 elements", () -> cpu.adamStep(p, f(9), m, v, step, AdamConfig.KERAS));

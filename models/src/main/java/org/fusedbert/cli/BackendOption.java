@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import org.fusedbert.api.Backend;
 import org.fusedbert.cpu.CpuBackend;
+import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Option;
 
 /** {@code --backend}: which engine runs the model ({@code @Mixin BackendOption backend;}). */
@@ -18,6 +19,18 @@ public final class BackendOption {
     /** The name asked for, lower-cased. */
     String requested() {
         return name.toLowerCase(Locale.ROOT);
+    }
+
+    /** How steps are issued on {@code backend}: directly (the CPU has no graphs to capture). */
+    Trainer.StepRunner runner(Backend backend) {
+        return Trainer.StepRunner.EAGER;
+    }
+
+    /** The hardware {@code backend} runs on, for reports. */
+    String describe(Backend backend) {
+        return backend.name().equals("cpu")
+                ? "CPU, " + Runtime.getRuntime().availableProcessors() + " cores (" + System.getProperty("os.arch") + ")"
+                : backend.name();
     }
 
     /**

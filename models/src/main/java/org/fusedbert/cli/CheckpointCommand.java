@@ -3,7 +3,11 @@ package org.fusedbert.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import org.fusedbert.model.BertModel;
 import org.fusedbert.model.Checkpoint;
+import org.fusedbert.model.Examples;
+import org.fusedbert.model.ResidentData;
+import org.fusedbert.model.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,6 +30,14 @@ abstract class CheckpointCommand implements Callable<Integer> {
 
     Checkpoint loadCheckpoint() {
         return Checkpoint.load(Pipeline.checkpointPath(checkpoint));
+    }
+
+    /** The classifier's probabilities for {@code examples}, uploaded once and run through {@code model}. */
+    float[] predict(BertModel model, Examples examples) {
+        try (ResidentData data = new ResidentData("input", model.backend(),
+                examples, false, model.batch())) {
+            return Trainer.predict(model, data, backendOption.runner(model.backend()));
+        }
     }
 
     /** The checkpoint, which must hold a trained classifier. */

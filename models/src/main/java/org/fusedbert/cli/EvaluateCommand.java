@@ -13,7 +13,6 @@ import org.fusedbert.model.Checkpoint;
 import org.fusedbert.model.EpochOrder;
 import org.fusedbert.model.Examples;
 import org.fusedbert.model.Parameters;
-import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -58,7 +57,7 @@ final class EvaluateCommand extends CheckpointCommand {
              BertModel model = new BertModel(params, 0, ckpt.config().batchSize(), false)) {
             ckpt.loadInto(params);
             long start = System.nanoTime();
-            float[] probs = Trainer.predict(model, Examples.of(ids, labels, len));
+            float[] probs = predict(model, Examples.of(ids, labels, len));
             long correct = 0;
             for (int i = 0; i < n; i++) {
                 correct += (probs[i] >= 0.5f ? 1 : 0) == labels[i] ? 1 : 0;

@@ -42,14 +42,12 @@ final class FinetuneCommand extends CheckpointCommand {
             DataSource source = data.resolve(log);
             try (TrainingData td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
                  Pipeline p = new Pipeline(backend, ckpt.config(), ckpt.vectorizer(), run.createRunDir("finetune"),
-                         run.seed, new Trainer.Options(run.lossEvery, -1, 0), log)) {
+                         run.seed, new Trainer.Options(run.lossEvery, -1, 0), backendOption.runner(backend), log)) {
                 p.restore(ckpt, null, false);
                 log.accept("finetune: from " + ckpt.directory() + ", config: " + TrainingCommand.describe(ckpt.config()));
-                var epochs = p.trainer.fineTune(td.split(Split.TRAIN), td.split(Split.TEST), frozenEpochs, unfrozenEpochs);
-                p.save(Checkpoint.Stage.FINETUNED, null);
-                double accuracy = epochs.isEmpty() ? p.trainer.evaluate(td.split(Split.TEST))
-                        : epochs.get(epochs.size() - 1).testAccuracy();
-                log.accept(String.format(Locale.ROOT, "finetune: test accuracy %.4f; checkpoint %s", accuracy,
+                Pipeline.FineTuning ft = p.fineTune(td.split(Split.TRAIN), td.split(Split.TEST), frozenEpochs,
+                        unfrozenEpochs);
+                log.accept(String.format(Locale.ROOT, "finetune: test accuracy %.4f; checkpoint %s", ft.testAccuracy(),
                         p.checkpointDir()));
             }
         }

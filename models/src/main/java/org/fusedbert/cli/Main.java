@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "fusedbert", mixinStandardHelpOptions = true, version = "fusedbert 0.1.0",
         description = "Pretrain a small BERT by masked language modelling and fine-tune it for sentiment.",
         subcommands = {TrainCommand.class, PretrainCommand.class, FinetuneCommand.class, EvaluateCommand.class,
-            FillMaskCommand.class, PredictCommand.class, PrepareCommand.class, InfoCommand.class,
+            FillMaskCommand.class, PredictCommand.class, PrepareCommand.class, ReportCommand.class, InfoCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -19,6 +19,7 @@ import org.fusedbert.model.MetricsLog;
 import org.fusedbert.model.ParameterLayout.Phase;
 import org.fusedbert.model.Parameters;
 import org.fusedbert.model.Progress;
+import org.fusedbert.model.ResidentData;
 import org.fusedbert.model.Trainer;
 
 /**
@@ -40,9 +41,10 @@ final class Pipeline implements AutoCloseable {
     final Path runDir;
     final long seed;
     private final Consumer<String> log;
+    private Consumer<List<List<FillMask.Candidate>>> probeListener = result -> { };
 
     Pipeline(Backend backend, BertConfig config, TextVectorizer vectorizer, Path runDir, long seed,
-             Trainer.Options options, Consumer<String> log) {
+             Trainer.Options options, Trainer.StepRunner runner, Consumer<String> log) {
         this.backend = backend;
         this.config = config;
         this.vectorizer = vectorizer;
@@ -53,9 +55,29 @@ final class Pipeline implements AutoCloseable {
         params.initialize(seed);
         this.model = new BertModel(params, seed, config.batchSize(), true);
         this.metrics = new MetricsLog(runDir);
-        this.trainer = new Trainer(model, seed, options, metrics, log, (task, total) -> Progress.create(task, total, log));
+        this.trainer = new Trainer(model, seed, options, metrics, log, (task, total) -> Progress.create(task, total, log),
+                runner);
         log.accept(String.format(Locale.ROOT, "model: %,d parameters, activation arena %.1f MiB, backend %s",
                 params.layout().parameterCount(), model.workspaceBytes() / 1048576.0, backend.name()));
+    }
+
+    /**
+     * Fine-tunes on {@code train} with the test accuracy of {@code test} after every epoch (both
+     * uploaded once for the whole fine-tuning), then writes the fine-tuned checkpoint.
+     *
+     * @return the epochs, and the final test accuracy as the last element's (or alone when no epoch ran)
+     */
+    FineTuning fineTune(Examples train, Examples test, int frozen, int unfrozen) {
+        try (ResidentData tr = trainer.upload("train", train, true); ResidentData te = trainer.upload("test", test, true)) {
+            List<Trainer.ClassifierEpoch> epochs = trainer.fineTune(tr, te, frozen, unfrozen);
+            double accuracy = epochs.isEmpty() ? trainer.evaluate(te) : epochs.get(epochs.size() - 1).testAccuracy();
+            save(Checkpoint.Stage.FINETUNED, null);
+            return new FineTuning(epochs, accuracy, test.size());
+        }
+    }
+
+    /** What fine-tuning gave. */
+    record FineTuning(List<Trainer.ClassifierEpoch> epochs, double testAccuracy, int testSize) {
     }
 
     /** Where this run's checkpoint goes. */
@@ -93,6 +115,13 @@ final class Pipeline implements AutoCloseable {
      */
     Trainer.Position pretrain(Examples data, int epochs, Trainer.Position start, String dataIdentity,
                               List<Double> epochLosses) {
+        try (ResidentData resident = trainer.upload("pretrain", data, false)) {
+            return pretrain(resident, epochs, start, dataIdentity, epochLosses);
+        }
+    }
+
+    private Trainer.Position pretrain(ResidentData data, int epochs, Trainer.Position start, String dataIdentity,
+                                      List<Double> epochLosses) {
         return trainer.pretrain(data, epochs, start, new Trainer.PretrainHooks() {
             @Override
             public void afterEpoch(int epoch, double meanLoss) {
@@ -112,9 +141,15 @@ final class Pipeline implements AutoCloseable {
         });
     }
 
+    /** Also hands every epoch's probe result to {@code listener}. */
+    void onProbe(Consumer<List<List<FillMask.Candidate>>> listener) {
+        probeListener = listener;
+    }
+
     /** Prints the top-{@code k} candidates of every {@code [mask]} of {@code text}. */
     List<List<FillMask.Candidate>> printProbe(String text, int k) {
         List<List<FillMask.Candidate>> result = FillMask.predict(model, vectorizer, text, k);
+        probeListener.accept(result);
         log.accept("  \"" + text + "\"");
         for (List<FillMask.Candidate> candidates : result) {
             log.accept("    [mask] -> " + describe(candidates));

@@ -13,7 +13,6 @@ import org.fusedbert.data.TextVectorizer;
 import org.fusedbert.model.BertModel;
 import org.fusedbert.model.Checkpoint;
 import org.fusedbert.model.Examples;
-import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -61,7 +60,7 @@ final class PredictCommand extends CheckpointCommand {
              org.fusedbert.model.Parameters params = new org.fusedbert.model.Parameters(backend, ckpt.config());
              BertModel model = new BertModel(params, 0, Math.min(reviews.size(), ckpt.config().batchSize()), false)) {
             ckpt.loadInto(params);
-            float[] probs = Trainer.predict(model, Examples.of(ids, null, len));
+            float[] probs = predict(model, Examples.of(ids, null, len));
             for (float p : probs) {
                 log().accept(String.format(Locale.ROOT, "%.4f %s", p, p >= 0.5f ? "positive" : "negative"));
             }

@@ -56,7 +56,8 @@ final class PretrainCommand extends TrainingCommand {
                 log.accept("config: " + describe(config));
                 Path runDir = ckpt != null && run.runDir == null ? ckpt.directory().toAbsolutePath().getParent()
                         : run.createRunDir("pretrain");
-                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), runDir, run.seed, trainerOptions(), log)) {
+                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), runDir, run.seed, trainerOptions(),
+                        backendOption.runner(backend), log)) {
                     log.accept("run: " + p.runDir);
                     List<Double> losses = newLosses();
                     boolean done = pretrain(p, td, ckpt, losses);

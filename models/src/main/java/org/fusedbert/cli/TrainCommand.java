@@ -1,5 +1,7 @@
 package org.fusedbert.cli;
 
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -7,7 +9,7 @@ import org.fusedbert.api.Backend;
 import org.fusedbert.data.DataSource;
 import org.fusedbert.data.Split;
 import org.fusedbert.model.BertConfig;
-import org.fusedbert.model.Checkpoint;
+import org.fusedbert.model.RunSummary;
 import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +27,7 @@ final class TrainCommand extends TrainingCommand {
     Integer unfrozenEpochs;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         Consumer<String> log = log();
         long start = System.nanoTime();
         try (Backend backend = backendOption.open()) {
@@ -40,26 +42,34 @@ final class TrainCommand extends TrainingCommand {
                 log.accept(String.format(Locale.ROOT, "schedule: %d MLM epochs, %d frozen + %d unfrozen classifier "
                         + "epochs, seed %d", mlmEpochs(), frozen, unfrozen, run.seed));
                 try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), run.createRunDir("train"), run.seed,
-                        trainerOptions(), log)) {
+                        trainerOptions(), backendOption.runner(backend), log)) {
                     log.accept("run: " + p.runDir);
                     List<Double> losses = newLosses();
+                    List<String> probeTop = new ArrayList<>();
+                    p.onProbe(candidates -> {
+                        probeTop.clear();
+                        candidates.get(0).forEach(c -> probeTop.add(String.format(Locale.ROOT, "%s %.3f", c.token(),
+                                c.probability())));
+                    });
                     if (!pretrain(p, td, null, losses)) {
                         log.accept("train: stopped during pretraining; continue with ./fusedbert pretrain --resume "
                                 + p.checkpointDir());
                         return 0;
                     }
-                    List<Trainer.ClassifierEpoch> epochs = p.trainer.fineTune(td.split(Split.TRAIN),
-                            td.split(Split.TEST), frozen, unfrozen);
-                    p.save(Checkpoint.Stage.FINETUNED, null);
-                    double accuracy = epochs.isEmpty() ? p.trainer.evaluate(td.split(Split.TEST))
-                            : epochs.get(epochs.size() - 1).testAccuracy();
+                    Pipeline.FineTuning ft = p.fineTune(td.split(Split.TRAIN), td.split(Split.TEST), frozen, unfrozen);
+                    List<Trainer.ClassifierEpoch> epochs = ft.epochs();
+                    double accuracy = ft.testAccuracy();
+                    double wall = (System.nanoTime() - start) / 1e9;
+                    new RunSummary(backend.name(), backendOption.describe(backend), source.description(), config,
+                            losses.size(), losses, Pipeline.SEED_PROBE, probeTop, epochs, accuracy, wall,
+                            p.model.workspaceBytes(), p.params.layout().parameterCount()).write(p.runDir);
                     log.accept("summary:");
                     for (int e = 0; e < losses.size(); e++) {
                         log.accept(String.format(Locale.ROOT, "  MLM loss after epoch %d: %.4f", e + 1, losses.get(e)));
                     }
                     log.accept(String.format(Locale.ROOT, "  test accuracy: %.4f (%,d reviews)", accuracy,
-                            td.split(Split.TEST).size()));
-                    log.accept(String.format(Locale.ROOT, "  wall time: %.1f s", (System.nanoTime() - start) / 1e9));
+                            ft.testSize()));
+                    log.accept(String.format(Locale.ROOT, "  wall time: %.1f s", wall));
                     log.accept("  checkpoint: " + p.checkpointDir() + " (try ./fusedbert fill-mask \"" + Pipeline.SEED_PROBE
                             + "\" or ./fusedbert predict \"what a wonderful film\")");
                     log.accept("  metrics: " + p.runDir.resolve("metrics.jsonl") + ", " + p.runDir.resolve("loss.png"));

@@ -1,6 +1,5 @@
 package org.fusedbert.model;
 
-import org.fusedbert.api.Activation;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
 import org.fusedbert.api.DType;
@@ -15,11 +14,11 @@ import org.fusedbert.model.Workspace.Buffer;
  * {@link Workspace} arena holding every activation, the encoder, both heads and the optimizer, and
  * the training steps built from them.
  *
- * <p>Each step reads its batch from {@link #batchIds()} (and {@link #batchLabels()}), which the
- * caller fills before the step: by an upload from the host, or on a device by a gather from
- * resident data. A step's only varying inputs live in backend memory (the batch, the step counter
- * that keys dropout and masking, Adam's step), it allocates nothing and reads nothing back to the
- * host except where {@link Backend#rowsToProcess} lets a host backend skip unused rows: the same
+ * <p>Training and evaluation steps take their batch from {@link ResidentData} (uploaded once) by
+ * a gather through the epoch's order, and leave their loss and probabilities in its histories. A
+ * step's varying inputs all live in backend memory (the batch index, the step counter that keys
+ * dropout and masking, Adam's step); it allocates nothing and reads nothing back to the host
+ * except where {@link Backend#rowsToProcess} lets a host backend skip unused rows. The same
  * sequence of operations can therefore be captured once as a device graph and replayed.
  */
 public final class BertModel implements AutoCloseable {
@@ -39,8 +38,6 @@ public final class BertModel implements AutoCloseable {
     private final Buffer maskedIds;
     private final Buffer mlmLabels;
     private final Buffer stepCounter;
-    private final Buffer lossSum;
-    private final Buffer one;
     private Dropout[] trainingDropouts;
     private Dropout[] inferenceDropouts;
 
@@ -65,8 +62,6 @@ public final class BertModel implements AutoCloseable {
         maskedIds = workspace.request("batch.maskedIds", DType.INT32, batch, length);
         mlmLabels = workspace.request("batch.mlmLabels", DType.INT32, rows);
         stepCounter = workspace.request("step", DType.INT32, 1);
-        lossSum = workspace.request("lossSum", DType.FLOAT32, 1, 1);
-        one = workspace.request("one", DType.FLOAT32, 1, 1);
         encoder = new Encoder(params, workspace, batch, length);
         mlmHead = new MlmHead(params, workspace, rows, MlmHead.capacity(rows, masking.selectRate()));
         classifier = new ClassifierHead(params, workspace, batch, length);
@@ -74,7 +69,6 @@ public final class BertModel implements AutoCloseable {
         long maxRange = Math.max(layout.range(Phase.PRETRAIN).length(), layout.range(Phase.UNFROZEN).length());
         adam = training ? new Adam(params, workspace, maxRange) : null;
         workspace.allocate(params.backend());
-        params.backend().fill(one.get(), 1.0);
     }
 
     public Parameters parameters() {
@@ -99,12 +93,12 @@ public final class BertModel implements AutoCloseable {
         return workspace.plannedBytes();
     }
 
-    /** The step's input ids, int32 [B, L]: fill before each step. */
+    /** The batch's ids, int32 [B, L]: steps gather them; inference from host text uploads them. */
     public Tensor batchIds() {
         return batchIds.get();
     }
 
-    /** The step's sentiment labels (0/1), int32 [B]: fill before each classifier step. */
+    /** The batch's sentiment labels (0/1), int32 [B]. */
     public Tensor batchLabels() {
         return batchLabels.get();
     }
@@ -143,31 +137,34 @@ public final class BertModel implements AutoCloseable {
     }
 
     /**
-     * One MLM pretraining step on {@link #batchIds()}: draws the masks for this step, runs forward,
-     * loss and backward, updates the MLM head, embeddings and encoder, adds the loss to the window
-     * sum and advances the step counter.
+     * One MLM pretraining step: gathers batch {@code batchIndex} of {@code data}, draws its masks
+     * for this step, runs forward, loss and backward, updates the MLM head, embeddings and encoder,
+     * stores the loss in {@code data}'s history and advances the batch index and the step counter.
      */
-    public void pretrainStep() {
+    public void pretrainStep(ResidentData data) {
         requireTraining("pretrainStep");
         Backend be = params.backend();
+        be.gatherBatch(data.ids(), data.order(), data.batchIndex(), batchIds.get());
         be.mlmMask(batchIds.get(), masking, stepCounter.get(), maskedIds.get(), mlmLabels.get().view(batch, length));
         params.zeroGrads(adam.range());
         encoder.forward(maskedIds.get(), trainingDropouts());
         mlmHead.lossAndGradient(encoder.output(), mlmLabels.get());
         encoder.backward(mlmHead.gradHidden());
         adam.step();
-        accumulateLoss(mlmHead.loss());
+        finishStep(data, mlmHead.loss(), null);
         be.increment(stepCounter.get());
     }
 
     /**
-     * One sentiment step on {@link #batchIds()} and {@link #batchLabels()}. With {@code unfrozen}
-     * the gradient flows into the encoder; frozen, the encoder only runs forward. Updates the
-     * parameters of the phase given to {@link #startPhase}.
+     * One sentiment step on batch {@code batchIndex} of {@code data} (ids and labels). With
+     * {@code unfrozen} the gradient flows into the encoder; frozen, the encoder only runs forward.
+     * Updates the parameters of the phase given to {@link #startPhase}; stores loss and
+     * probabilities in {@code data}'s histories.
      */
-    public void classifierStep(boolean unfrozen) {
+    public void classifierStep(ResidentData data, boolean unfrozen) {
         requireTraining("classifierStep");
         Backend be = params.backend();
+        gather(data);
         params.zeroGrads(adam.range());
         encoder.forward(batchIds.get(), trainingDropouts());
         classifier.forward(encoder.output(), batchLabels.get(), true);
@@ -176,8 +173,30 @@ public final class BertModel implements AutoCloseable {
             encoder.backward(classifier.gradEncoder());
         }
         adam.step();
-        accumulateLoss(classifier.loss());
+        finishStep(data, classifier.loss(), classifier.probabilities());
         be.increment(stepCounter.get());
+    }
+
+    /** Inference on batch {@code batchIndex} of {@code data}: stores the probabilities and the loss. */
+    public void evaluationStep(ResidentData data) {
+        gather(data);
+        classify();
+        finishStep(data, classifier.loss(), classifier.probabilities());
+    }
+
+    private void gather(ResidentData data) {
+        Backend be = params.backend();
+        be.gatherBatch(data.ids(), data.order(), data.batchIndex(), batchIds.get());
+        be.gatherBatch(data.labels(), data.order(), data.batchIndex(), batchLabels.get().view(batch, 1));
+    }
+
+    private void finishStep(ResidentData data, Tensor loss, Tensor probabilities) {
+        Backend be = params.backend();
+        be.storeBatch(loss, data.batchIndex(), data.losses());
+        if (probabilities != null) {
+            be.storeBatch(probabilities, data.batchIndex(), data.probabilities());
+        }
+        be.increment(data.batchIndex());
     }
 
     /** Inference on {@link #batchIds()}: fills {@link ClassifierHead#probabilities()} (and its loss against {@link #batchLabels()}). */
@@ -197,18 +216,6 @@ public final class BertModel implements AutoCloseable {
         mlmLabels.get().copyFrom(positions);
         encoder.forward(batchIds.get(), inferenceDropouts());
         return mlmHead.logitsAt(encoder.output(), mlmLabels.get());
-    }
-
-    // Adds the step's loss to the window sum without a host read: lossSum += loss * 1.
-    private void accumulateLoss(Tensor loss) {
-        params.backend().matmul(loss.view(1, 1), false, one.get(), false, null, Activation.NONE, true, lossSum.get());
-    }
-
-    /** Reads and clears the sum of the losses since the last call (the only host read of a training loop). */
-    public float takeLossSum() {
-        float sum = lossSum.get().item();
-        params.backend().fill(lossSum.get(), 0.0);
-        return sum;
     }
 
     private Dropout[] trainingDropouts() {

@@ -33,8 +33,9 @@ public final class MetricsLog implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * One record: a window of training steps ({@code event = "step"}, loss averaged over the
-     * window) or the end of an epoch ({@code "epoch"}, with accuracies where there are any).
+     * One record: the start of a phase ({@code event = "start"}), a window of training steps
+     * ({@code "step"}, loss averaged over the window) or the end of an epoch ({@code "epoch"}, with
+     * accuracies where there are any).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Metric(String event, String phase, int epoch, long step, Double loss, Double accuracy,

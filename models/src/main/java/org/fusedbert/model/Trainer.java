@@ -12,10 +12,11 @@ import org.fusedbert.model.ParameterLayout.Phase;
  * every step from the step counter, hence every epoch), then the sentiment classifier with the
  * encoder frozen and then unfrozen, each phase with a fresh Adam, and evaluation.
  *
- * <p>The loop issues steps and reads the loss back only every {@code lossEvery} steps and at the
- * end of an epoch (through a sum kept in backend memory), so that a device never waits for the
- * host inside an epoch. Progress goes to a {@link Progress} and every window and epoch to the
- * {@link MetricsLog}.
+ * <p>Each set of examples is uploaded once ({@link ResidentData}); a step gathers its batch in
+ * backend memory and stores its loss and probabilities there. The loop only issues steps (through a
+ * {@link StepRunner}, which may replay a captured graph) and reads the losses back every
+ * {@code lossEvery} steps and at the end of an epoch. Progress goes to a {@link Progress} and
+ * every window and epoch to the {@link MetricsLog}.
  */
 public final class Trainer {
     /** Where a pretraining run is: the next step to run is {@code stepInEpoch} of {@code epoch} (0-based). */
@@ -32,6 +33,19 @@ public final class Trainer {
         /** When a checkpoint is due: {@code next} is where a resumed run would continue. */
         default void checkpoint(Position next) {
         }
+    }
+
+    /**
+     * Runs one step. The eager runner just calls it; a device runner may capture the step the
+     * first times it sees {@code key} and replay the graph afterwards (a step's body is the same
+     * sequence of operations on the same tensors every time).
+     */
+    @FunctionalInterface
+    public interface StepRunner {
+        /** Calls {@code step} directly. */
+        StepRunner EAGER = (key, step) -> step.run();
+
+        void run(String key, Runnable step);
     }
 
     /** The result of one sentiment epoch. */
@@ -71,33 +85,36 @@ public final class Trainer {
     private final MetricsLog metrics;
     private final Consumer<String> out;
     private final ProgressFactory progress;
+    private final StepRunner runner;
     private final long startNanos = System.nanoTime();
-    private final int[] rows;
-    private final int[] hostIds;
-    private final int[] hostLabels;
     private long stepsDone;
 
     /**
      * @param seed     drives the data order (the model's own seed drives dropout and masking)
      * @param metrics  where records go, or null
      * @param out      receives the epoch summaries, one line each
+     * @param runner   issues each step (eager, or through a captured graph)
      */
     public Trainer(BertModel model, long seed, Options options, MetricsLog metrics, Consumer<String> out,
-                   ProgressFactory progress) {
+                   ProgressFactory progress, StepRunner runner) {
         this.model = model;
         this.seed = seed;
         this.options = options;
         this.metrics = metrics;
         this.out = out;
         this.progress = progress;
-        this.rows = new int[model.batch()];
-        this.hostIds = new int[model.batch() * model.config().maxLen()];
-        this.hostLabels = new int[model.batch()];
+        this.runner = runner;
     }
 
     /** Seconds since this trainer was made. */
     public double wallSeconds() {
         return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** Uploads {@code examples} for this model's steps ({@code withLabels} for the sentiment phases). */
+    public ResidentData upload(String name, Examples examples, boolean withLabels) {
+        checkLength(examples);
+        return new ResidentData(name, model.backend(), examples, withLabels, model.batch());
     }
 
     /**
@@ -108,40 +125,40 @@ public final class Trainer {
      * @return the position after the last step run: {@code epoch == epochs} when complete,
      *         otherwise where a resumed run continues (stopped by {@code maxSteps})
      */
-    public Position pretrain(Examples data, int epochs, Position start, PretrainHooks hooks) {
-        checkLength(data);
+    public Position pretrain(ResidentData data, int epochs, Position start, PretrainHooks hooks) {
         if (start.equals(Position.START)) {
             model.startPhase(Phase.PRETRAIN, adamConfig());
         }
-        int steps = EpochOrder.stepsPerEpoch(data.size(), model.batch());
+        int steps = data.steps();
         long step = stepCounterValue();
+        record(new MetricsLog.Metric("start", "pretrain", start.epoch() + 1, step, null, null, null, null, wallSeconds()));
+        String key = "pretrain/" + data.name();
         for (int epoch = start.epoch(); epoch < epochs; epoch++) {
-            int[] order = EpochOrder.permutation(seed, Phase.PRETRAIN.ordinal(), epoch, data.size());
             int first = epoch == start.epoch() ? start.stepInEpoch() : 0;
-            Window window = new Window();
+            data.startEpoch(EpochOrder.permutation(seed, Phase.PRETRAIN.ordinal(), epoch, data.size()), first);
+            Window window = new Window(first);
             String task = String.format(Locale.ROOT, "pretrain %d/%d", epoch + 1, epochs);
             try (Progress bar = progress.create(task, steps)) {
                 for (int s = first; s < steps; s++) {
                     if (options.maxSteps() >= 0 && step >= options.maxSteps()) {
-                        finishWindow(window, "pretrain", epoch, step, bar, s);
+                        finishWindow(window, data, "pretrain", epoch, step, bar, s);
                         Position next = new Position(epoch, s);
                         hooks.checkpoint(next);
                         out.accept(String.format(Locale.ROOT, "pretrain: stopped at step %d (--max-steps); "
                                 + "--resume continues at epoch %d step %d", step, epoch + 1, s));
                         return next;
                     }
-                    loadBatch(data, order, s, false);
-                    model.pretrainStep();
+                    runner.run(key, () -> model.pretrainStep(data));
                     step++;
-                    window.steps++;
-                    if (window.steps == options.lossEvery()) {
-                        finishWindow(window, "pretrain", epoch, step, bar, s + 1);
+                    if (s + 1 - window.from == options.lossEvery()) {
+                        finishWindow(window, data, "pretrain", epoch, step, bar, s + 1);
                     }
                     if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0 && s + 1 < steps) {
+                        finishWindow(window, data, "pretrain", epoch, step, bar, s + 1);
                         hooks.checkpoint(new Position(epoch, s + 1));
                     }
                 }
-                finishWindow(window, "pretrain", epoch, step, bar, steps);
+                finishWindow(window, data, "pretrain", epoch, step, bar, steps);
             }
             double mean = window.epochLoss / Math.max(1, window.epochSteps);
             out.accept(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s)", epoch + 1, epochs,
@@ -158,47 +175,48 @@ public final class Trainer {
      * {@code unfrozenEpochs} end to end, each phase with a fresh Adam; after every epoch the
      * accuracy on {@code test}.
      */
-    public List<ClassifierEpoch> fineTune(Examples train, Examples test, int frozenEpochs, int unfrozenEpochs) {
-        checkLength(train);
-        checkLength(test);
+    public List<ClassifierEpoch> fineTune(ResidentData train, ResidentData test, int frozenEpochs, int unfrozenEpochs) {
         List<ClassifierEpoch> results = new ArrayList<>();
         runClassifierPhase(Phase.FROZEN, frozenEpochs, train, test, results);
         runClassifierPhase(Phase.UNFROZEN, unfrozenEpochs, train, test, results);
         return results;
     }
 
-    private void runClassifierPhase(Phase phase, int epochs, Examples train, Examples test, List<ClassifierEpoch> results) {
+    private void runClassifierPhase(Phase phase, int epochs, ResidentData train, ResidentData test,
+                                    List<ClassifierEpoch> results) {
         if (epochs == 0) {
             return;
         }
+        requireLabels(train);
         String name = phase == Phase.FROZEN ? "classifier-frozen" : "classifier";
         model.startPhase(phase, adamConfig());
-        int steps = EpochOrder.stepsPerEpoch(train.size(), model.batch());
+        int steps = train.steps();
         long step = stepCounterValue();
+        String key = name + "/" + train.name();
         for (int epoch = 0; epoch < epochs; epoch++) {
             int[] order = EpochOrder.permutation(seed, phase.ordinal(), epoch, train.size());
-            Window window = new Window();
-            long correct = 0;
+            train.startEpoch(order, 0);
+            Window window = new Window(0);
             String task = String.format(Locale.ROOT, "%s %d/%d", name, epoch + 1, epochs);
             try (Progress bar = progress.create(task, steps)) {
                 for (int s = 0; s < steps; s++) {
-                    loadBatch(train, order, s, true);
-                    model.classifierStep(phase == Phase.UNFROZEN);
-                    // Accuracy needs the probabilities on the host: the one per-step read of this loop.
-                    float[] probs = model.classifier().probabilities().toFloatArray();
-                    for (int b = 0; b < probs.length; b++) {
-                        correct += (probs[b] >= 0.5f ? 1 : 0) == hostLabels[b] ? 1 : 0;
-                    }
+                    runner.run(key, () -> model.classifierStep(train, phase == Phase.UNFROZEN));
                     step++;
-                    window.steps++;
-                    if (window.steps == options.lossEvery()) {
-                        finishWindow(window, name, epoch, step, bar, s + 1);
+                    if (s + 1 - window.from == options.lossEvery()) {
+                        finishWindow(window, train, name, epoch, step, bar, s + 1);
                     }
                 }
-                finishWindow(window, name, epoch, step, bar, steps);
+                finishWindow(window, train, name, epoch, step, bar, steps);
+            }
+            // Train accuracy from the probabilities the steps stored: one read per epoch.
+            float[] probs = train.probabilities().toFloatArray();
+            int[] labels = train.hostLabels();
+            long correct = 0;
+            for (int i = 0; i < probs.length; i++) {
+                correct += (probs[i] >= 0.5f ? 1 : 0) == labels[order[i % order.length]] ? 1 : 0;
             }
             double loss = window.epochLoss / Math.max(1, window.epochSteps);
-            double trainAccuracy = correct / (double) ((long) steps * model.batch());
+            double trainAccuracy = correct / (double) probs.length;
             double testAccuracy = evaluate(test);
             out.accept(String.format(Locale.ROOT, "%s epoch %d/%d: loss %.4f, train accuracy %.4f, test accuracy %.4f",
                     name, epoch + 1, epochs, loss, trainAccuracy, testAccuracy));
@@ -209,55 +227,37 @@ public final class Trainer {
     }
 
     /** The share of {@code test} the classifier labels right (probability >= 0.5 means positive). */
-    public double evaluate(Examples test) {
-        checkLength(test);
+    public double evaluate(ResidentData test) {
+        requireLabels(test);
         float[] probs = predict(test);
+        int[] labels = test.hostLabels();
         long correct = 0;
         for (int i = 0; i < probs.length; i++) {
-            correct += (probs[i] >= 0.5f ? 1 : 0) == test.label(i) ? 1 : 0;
+            correct += (probs[i] >= 0.5f ? 1 : 0) == labels[i] ? 1 : 0;
         }
-        return correct / (double) Math.max(1, probs.length);
+        return correct / (double) probs.length;
     }
 
-    /** The classifier's probability of the positive class for every example, in order. */
-    public float[] predict(Examples examples) {
-        return predict(model, examples);
+    /** The classifier's probability of the positive class for every example of {@code data}, in order. */
+    public float[] predict(ResidentData data) {
+        return predict(model, data, runner);
     }
 
-    /** {@link #predict(Examples)} for any model: batches in order, the last one padded with empty rows. */
-    public static float[] predict(BertModel model, Examples examples) {
-        int batch = model.batch();
-        int len = model.config().maxLen();
-        int[] ids = new int[batch * len];
-        int[] rowIdx = new int[batch];
-        float[] result = new float[examples.size()];
-        model.backend().fill(model.batchLabels(), 0.0);
-        for (int start = 0; start < examples.size(); start += batch) {
-            int n = Math.min(batch, examples.size() - start);
-            int[] r = n == batch ? rowIdx : new int[n];
-            for (int b = 0; b < n; b++) {
-                r[b] = start + b;
-            }
-            java.util.Arrays.fill(ids, 0);
-            examples.ids(r, ids);
-            model.batchIds().copyFrom(ids);
-            model.classify();
-            float[] probs = model.classifier().probabilities().toFloatArray();
-            System.arraycopy(probs, 0, result, start, n);
+    /**
+     * {@link #predict(ResidentData)} for any model: every batch in order (the last one wraps
+     * around; its extra rows are dropped), one read at the end.
+     */
+    public static float[] predict(BertModel model, ResidentData data, StepRunner runner) {
+        int[] identity = new int[data.size()];
+        for (int i = 0; i < identity.length; i++) {
+            identity[i] = i;
         }
-        return result;
-    }
-
-    private void loadBatch(Examples data, int[] order, int step, boolean labels) {
-        EpochOrder.batchRows(order, step, model.batch(), rows);
-        data.ids(rows, hostIds);
-        model.batchIds().copyFrom(hostIds);
-        if (labels) {
-            for (int b = 0; b < rows.length; b++) {
-                hostLabels[b] = data.label(rows[b]);
-            }
-            model.batchLabels().copyFrom(hostLabels);
+        data.startEpoch(identity, 0);
+        String key = "evaluate/" + data.name();
+        for (int s = 0; s < data.steps(); s++) {
+            runner.run(key, () -> model.evaluationStep(data));
         }
+        return data.probabilities().narrow(0, data.size()).toFloatArray();
     }
 
     private AdamConfig adamConfig() {
@@ -278,29 +278,44 @@ public final class Trainer {
         }
     }
 
-    /** Steps since the last loss read-back, and the epoch's totals. */
+    private static void requireLabels(ResidentData data) {
+        if (data.hostLabels() == null) {
+            throw new IllegalArgumentException("Trainer: examples " + data.name() + " expected labels but have none");
+        }
+    }
+
+    /** Steps since the last loss read-back ({@code [from, ...)} of the epoch), and the epoch's totals. */
     private static final class Window {
-        int steps;
+        int from;
         long startNanos = System.nanoTime();
         double epochLoss;
         int epochSteps;
+
+        Window(int from) {
+            this.from = from;
+        }
     }
 
-    private void finishWindow(Window w, String phase, int epoch, long step, Progress bar, long done) {
-        if (w.steps == 0) {
+    private void finishWindow(Window w, ResidentData data, String phase, int epoch, long step, Progress bar, int to) {
+        if (to <= w.from) {
             return;
         }
-        double sum = model.takeLossSum();
+        float[] losses = data.readLosses(w.from, to);
+        double sum = 0;
+        for (float l : losses) {
+            sum += l;
+        }
+        int n = losses.length;
         long now = System.nanoTime();
-        double tokensPerSecond = (double) w.steps * model.batch() * model.config().maxLen()
+        double tokensPerSecond = (double) n * model.batch() * model.config().maxLen()
                 / Math.max(1e-9, (now - w.startNanos) / 1e9);
-        double loss = sum / w.steps;
+        double loss = sum / n;
         w.epochLoss += sum;
-        w.epochSteps += w.steps;
-        stepsDone += w.steps;
-        w.steps = 0;
+        w.epochSteps += n;
+        stepsDone += n;
+        w.from = to;
         w.startNanos = now;
-        bar.update(done, loss, tokensPerSecond);
+        bar.update(to, loss, tokensPerSecond);
         record(new MetricsLog.Metric("step", phase, epoch + 1, step, loss, null, null, tokensPerSecond, wallSeconds()));
     }
 

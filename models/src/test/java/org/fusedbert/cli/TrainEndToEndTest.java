@@ -65,6 +65,19 @@ class TrainEndToEndTest {
     }
 
     @Test
+    void reportsTheRunBesideTheSeed() {
+        CliRun report = CliRun.of("report", run.toString());
+        assertEquals(0, report.code(), report.err());
+        assertTrue(report.out().contains("| MLM loss after epoch 1 | "), report.out());
+        assertTrue(report.out().contains(" | 7.01 |"), report.out());
+        assertTrue(report.out().matches("(?s).*\\| ms per MLM step \\(median\\) \\| \\d+\\.\\d\\d \\| 423 \\|.*"),
+                report.out());
+        assertTrue(report.out().contains("| test accuracy | "), report.out());
+        assertTrue(report.out().contains("| fill-mask top-5: \"I have watched this [mask] and it was awesome\" | movie "),
+                report.out());
+    }
+
+    @Test
     void ranksTheHiddenWordOfAHeldOutSentenceFirst() {
         SyntheticReviews.MaskedProbe probe = SyntheticReviews.probes().get(0);
         // After each epoch train prints the probe's top-5; the last one must start with the answer.

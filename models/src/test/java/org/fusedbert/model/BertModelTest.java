@@ -28,6 +28,13 @@ class BertModelTest {
         return ids;
     }
 
+    private static final int[] IDENTITY = {0, 1, 2, 3};
+
+    /** One batch's rows as resident examples. */
+    private static ResidentData resident(Backend be, int[] ids, int[] labels) {
+        return new ResidentData("batch", be, Examples.of(ids, labels, CONFIG.maxLen()), labels != null, CONFIG.batchSize());
+    }
+
     @Test
     void pretrainingStepsLowerTheLossAndTouchOnlyThePretrainedRange() {
         try (Backend be = new CpuBackend(); Parameters p = new Parameters(be, CONFIG);
@@ -35,14 +42,16 @@ class BertModelTest {
             p.initialize(1);
             float[] before = p.download();
             m.startPhase(Phase.PRETRAIN, AdamConfig.KERAS.withLearningRate(CONFIG.learningRate()));
-            m.batchIds().copyFrom(batch(9));
             float first = 0;
             float last = 0;
-            for (int s = 0; s < 40; s++) {
-                m.pretrainStep();
-                float loss = m.takeLossSum();
-                first = s == 0 ? loss : first;
-                last = loss;
+            try (ResidentData data = resident(be, batch(9), null)) {
+                for (int s = 0; s < 40; s++) {
+                    data.startEpoch(IDENTITY, 0);
+                    m.pretrainStep(data);
+                    float loss = data.readLosses(0, 1)[0];
+                    first = s == 0 ? loss : first;
+                    last = loss;
+                }
             }
             assertEquals(40, m.stepCounter().toIntArray()[0]);
             assertEquals(40, m.optimizer().stepCounter().toIntArray()[0]);
@@ -60,11 +69,11 @@ class BertModelTest {
         try (Backend be = new CpuBackend(); Parameters p = new Parameters(be, CONFIG);
              BertModel m = new BertModel(p, 5, CONFIG.batchSize(), true)) {
             p.initialize(2);
-            m.batchIds().copyFrom(batch(3));
-            m.batchLabels().copyFrom(new int[] {1, 0, 0, 1});
+            ResidentData data = resident(be, batch(3), new int[] {1, 0, 0, 1});
+            data.startEpoch(IDENTITY, 0);
             float[] before = p.download();
             m.startPhase(Phase.FROZEN, AdamConfig.KERAS);
-            m.classifierStep(false);
+            m.classifierStep(data, false);
             float[] frozen = p.download();
             Range head = p.layout().range(Phase.FROZEN);
             for (int i = 0; i < before.length; i++) {
@@ -75,7 +84,10 @@ class BertModelTest {
             }
             assertNotEquals(before[(int) head.offset()], frozen[(int) head.offset()]);
             m.startPhase(Phase.UNFROZEN, AdamConfig.KERAS);
-            m.classifierStep(true);
+            data.startEpoch(IDENTITY, 0);
+            m.classifierStep(data, true);
+            assertEquals(1, data.batchIndex().toIntArray()[0]);
+            data.close();
             float[] unfrozen = p.download();
             int token = (int) p.layout().entry("embeddings.token").offset();
             int mlm = (int) p.layout().entry("mlm.dense.weight").offset();
@@ -96,8 +108,10 @@ class BertModelTest {
                 p.initialize(4);
                 m.startPhase(Phase.PRETRAIN, AdamConfig.KERAS);
                 for (int s = 0; s < 3; s++) {
-                    m.batchIds().copyFrom(batch(s));
-                    m.pretrainStep();
+                    try (ResidentData data = resident(be, batch(s), null)) {
+                        data.startEpoch(IDENTITY, 0);
+                        m.pretrainStep(data);
+                    }
                 }
                 results[run] = p.download();
             }

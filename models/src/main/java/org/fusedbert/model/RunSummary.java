@@ -1,0 +1,63 @@
+package org.fusedbert.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What a finished {@code train} run measured, written as {@value #FILE} in its run directory:
+ * the input of the run report ({@code ./fusedbert report}).
+ *
+ * @param backend          the backend's name
+ * @param device           the card (name, compute capability) or the CPU's description
+ * @param data             the data source's description
+ * @param config           the model configuration
+ * @param mlmEpochs        MLM epochs run
+ * @param mlmLosses        mean MLM loss of each epoch
+ * @param probe            the probe sentence
+ * @param probeTop         its top candidates after the last epoch, "token probability" each
+ * @param classifierEpochs the classifier epochs (frozen and unfrozen)
+ * @param testAccuracy     after the last classifier epoch
+ * @param wallSeconds      the whole command, data preparation included
+ * @param workspaceBytes   the activation arena
+ * @param parameterCount   parameters (padding excluded)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RunSummary(String backend, String device, String data, BertConfig config,
+                         @JsonProperty("mlm_epochs") int mlmEpochs,
+                         @JsonProperty("mlm_losses") List<Double> mlmLosses,
+                         String probe, @JsonProperty("probe_top") List<String> probeTop,
+                         @JsonProperty("classifier_epochs") List<Trainer.ClassifierEpoch> classifierEpochs,
+                         @JsonProperty("test_accuracy") double testAccuracy,
+                         @JsonProperty("wall_s") double wallSeconds,
+                         @JsonProperty("workspace_bytes") long workspaceBytes,
+                         @JsonProperty("parameter_count") long parameterCount) {
+    /** The file name in a run directory. */
+    public static final String FILE = "run.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** Writes {@code runDir/run.json} atomically. */
+    public void write(Path runDir) throws IOException {
+        AtomicFiles.writeString(runDir.resolve(FILE), JSON.writeValueAsString(this) + "\n");
+    }
+
+    /** Reads {@code runDir/run.json}. */
+    public static RunSummary read(Path runDir) throws IOException {
+        Path f = runDir.resolve(FILE);
+        if (!java.nio.file.Files.isRegularFile(f)) {
+            throw new IllegalArgumentException(f + ": run summary expected (a finished train run writes it) but missing");
+        }
+        try {
+            return JSON.readValue(f.toFile(), RunSummary.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(f + ": not a run summary: " + e.getOriginalMessage());
+        }
+    }
+}
