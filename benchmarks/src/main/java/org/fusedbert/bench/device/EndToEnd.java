@@ -5,10 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.IntConsumer;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
-import org.fusedbert.api.DType;
-import org.fusedbert.api.Tensor;
 import org.fusedbert.data.Review;
 import org.fusedbert.data.Split;
 import org.fusedbert.data.SyntheticReviews;
@@ -16,16 +15,20 @@ import org.fusedbert.data.TextVectorizer;
 import org.fusedbert.device.DeviceGraph;
 import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.BertModel;
+import org.fusedbert.model.Examples;
 import org.fusedbert.model.MlmHead;
 import org.fusedbert.model.ParameterLayout.Phase;
 import org.fusedbert.model.Parameters;
+import org.fusedbert.model.ResidentData;
 
 /**
- * The end-to-end benchmark: one MLM pretraining step ({@link BertModel#pretrainStep}: masking,
- * forward, loss, backward, Adam) at a configuration, on batches of the synthetic review corpus
- * encoded by the {@link TextVectorizer}, each step copying its batch from a device-resident set
- * of {@code batchCount} batches. Timed as issued step by step ({@code eager}) and as one captured
- * graph replayed per step ({@code graph}) where the target can capture.
+ * The end-to-end benchmark: one MLM pretraining step ({@link BertModel#pretrainStep}: the batch's
+ * gather from resident data, masking, forward, loss, backward, Adam) at a configuration, on batches
+ * of the synthetic review corpus encoded by the {@link TextVectorizer}, uploaded once as a
+ * {@link ResidentData} of {@code batchCount} batches; each call points the batch index at its
+ * slot. Timed as issued step by step ({@code eager}) and as one captured graph replayed per step
+ * ({@code graph}) where the target can capture. The mean loss is over the last {@code batchCount}
+ * steps of each mode.
  *
  * @param id         the configuration's name in the report
  * @param config     model and batch shape
@@ -80,32 +83,30 @@ record EndToEnd(String id, BertConfig config, int batchCount, Sampler sampler) {
         int len = config.maxLen();
         try (Parameters params = new Parameters(be, config);
              BertModel model = new BertModel(params, SEED, b, true);
-             Tensor resident = be.allocate(DType.INT32, batchCount, b, len)) {
+             ResidentData resident = new ResidentData("bench", be, Examples.of(batches, null, len), false, b)) {
             params.initialize(SEED);
             model.startPhase(Phase.PRETRAIN, AdamConfig.KERAS.withLearningRate(config.learningRate()));
-            resident.copyFrom(batches);
-            Runnable[] copyIn = new Runnable[batchCount];
-            for (int s = 0; s < batchCount; s++) {
-                Tensor slot = resident.narrow(s, 1).view(b, len);
-                copyIn[s] = () -> be.copy(slot, model.batchIds());
+            int[] identity = new int[resident.size()];
+            for (int i = 0; i < identity.length; i++) {
+                identity[i] = i;
             }
-            model.takeLossSum();
+            resident.startEpoch(identity, 0);
+            IntConsumer slot = s -> be.fill(resident.batchIndex(), s);
             double[] eager = sampler.run(target, batchCount, s -> {
-                copyIn[s].run();
-                model.pretrainStep();
+                slot.accept(s);
+                model.pretrainStep(resident);
             });
-            int eagerSteps = sampler.warmup() + sampler.samples() * sampler.inner();
-            float eagerLoss = model.takeLossSum() / eagerSteps;
+            float eagerLoss = meanLoss(resident);
             be.synchronize();
             OptionalLong peak = peak(before, target.usedDeviceBytes());
             out.add(new Result(target.name() + " eager", eager, peak, eagerLoss, "one call per operation"));
             if (target.canCapture()) {
-                try (DeviceGraph graph = target.capture(model::pretrainStep)) {
+                try (DeviceGraph graph = target.capture(() -> model.pretrainStep(resident))) {
                     double[] replay = sampler.run(target, batchCount, s -> {
-                        copyIn[s].run();
+                        slot.accept(s);
                         graph.launch();
                     });
-                    float graphLoss = model.takeLossSum() / eagerSteps;
+                    float graphLoss = meanLoss(resident);
                     be.synchronize();
                     out.add(new Result(target.name() + " graph", replay, peak(before, target.usedDeviceBytes()), graphLoss,
                             "the step captured once (" + graph.nodeCount() + " nodes), replayed"));
@@ -117,6 +118,14 @@ record EndToEnd(String id, BertConfig config, int batchCount, Sampler sampler) {
             afterwards.accept(model);
         }
         return out;
+    }
+
+    private float meanLoss(ResidentData resident) {
+        float sum = 0;
+        for (float l : resident.readLosses(0, batchCount)) {
+            sum += l;
+        }
+        return sum / batchCount;
     }
 
     private static OptionalLong peak(OptionalLong before, OptionalLong after) {
