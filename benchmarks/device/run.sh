@@ -13,10 +13,13 @@
 #   leak         1,000 allocate/launch/free cycles per device kind, free memory before and after
 #   report       the markdown report: $OUT/conformance-report.md, and on a GPU also
 #                $OUT/results/<date>-<gpu>-conformance.md (copy it to benchmarks/results/ and commit)
-# Further stages, run only when named: bench (benchmarks/device/bench.sh, fusedbert against PyTorch).
-# Later issues add more (the seed training run) as further stage_* functions.
+# Further stages, run only when named: bench (benchmarks/device/bench.sh, fusedbert against PyTorch);
+# seed (the seed's full training run: ./fusedbert train on IMDB on cuda, its report beside the
+# seed's figures, and the first MLM epoch again on jcuda, which must agree).
 #
 # Environment: OUT (results; the device tool sets it, default benchmarks/device/out),
+# SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
+# copy ../shared/data's there, it is ignored, and carry it), SEED_ARGS (more train options),
 # TEST_DEVICES (device kinds for the
 # conformance stage), CONFORMANCE_TIMEOUT, SANITIZER_TIMEOUT, LEAK_TIMEOUT (seconds),
 # FUSEDBERT_CUBLASLT (the cuBLASLt library, found via python3's site-packages when unset).
@@ -190,6 +193,46 @@ stage_report() {
 
 stage_bench() {
   OUT="$OUT" "$ROOT/benchmarks/device/bench.sh" 2>&1 | tee -a "$OUT/run.log"
+}
+
+# The seed's configuration and schedule (5 MLM epochs over train+test, 5 frozen + 5 unfrozen
+# classifier epochs) on cuda with TF32 GEMMs; nvidia-smi samples the memory the whole time (the
+# CUDA context included). Then one MLM epoch on jcuda with the same seed: its loss must match cuda's
+# first epoch within run-to-run noise.
+stage_seed() {
+  local data="${SEED_DATA:-$ROOT/benchmarks/device/data/aclImdb_v1_labeled.tar.gz}"
+  if [ "$GPU_NAME" = none ]; then
+    echo "skipped: no GPU ($GPU_REASON)" > "$OUT/seed.log"; say "seed: skipped, no GPU"; return 0
+  fi
+  if [ ! -f "$data" ]; then
+    echo "skipped: no IMDB archive at $data (set SEED_DATA)" > "$OUT/seed.log"; say "seed: skipped, no $data"; return 0
+  fi
+  local run="$OUT/seed-run" base peak sampler
+  rm -rf "$run" && mkdir -p "$run"
+  base="$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1)"
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/seed-memory.csv" 2>/dev/null &
+  sampler=$!
+  say "seed: ./fusedbert train --data $data --backend cuda (log $OUT/seed.log)"
+  java_run org.fusedbert.cli.Main train --data "$data" --backend cuda --precision tf32 --cache-dir "$OUT/cache" \
+    --run-dir "$run" --loss-every 100 ${SEED_ARGS:-} > "$OUT/seed.log" 2>&1
+  local rc=$?
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+  peak="$(sort -n "$OUT/seed-memory.csv" | tail -1)"
+  [ -n "$peak" ] && [ -n "$base" ] && echo "$((peak - base))" > "$run/peak-memory-mib.txt"
+  say "seed: train exit $rc; $(grep -E 'test accuracy:|wall time:' "$OUT/seed.log" | tr -s ' ' | paste -sd';' -)"
+  [ "$rc" -ne 0 ] && return 0
+  say "seed: one MLM epoch on jcuda (log $OUT/seed-jcuda.log)"
+  java_run org.fusedbert.cli.Main train --data "$data" --backend jcuda --precision tf32 --cache-dir "$OUT/cache" \
+    --run-dir "$OUT/seed-jcuda" --loss-every 100 --mlm-epochs 1 --frozen-epochs 0 --unfrozen-epochs 0 \
+    ${SEED_ARGS:-} > "$OUT/seed-jcuda.log" 2>&1
+  local slug name
+  slug="$(echo "$GPU_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/^nvidia //; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')"
+  name="$(date -u +%Y-%m-%d)-$slug-seed-run.md"
+  mkdir -p "$OUT/results" "$ROOT/benchmarks/results"
+  java_run org.fusedbert.cli.Main report "$run" --compare "jcuda=$OUT/seed-jcuda" --out "$OUT/results/$name" \
+    >> "$OUT/seed.log" 2>&1
+  cp "$OUT/results/$name" "$ROOT/benchmarks/results/$name" 2>/dev/null
+  say "seed: report $OUT/results/$name (commit it as benchmarks/results/$name)"
 }
 
 # ------------------------------------------------------------------ main

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import org.fusedbert.api.Backend;
 import org.fusedbert.cpu.CpuBackend;
+import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Option;
 
@@ -15,6 +16,11 @@ public final class BackendOption {
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
             description = "cpu, sim, cuda, jcuda or auto (the best available) (default: ${DEFAULT-VALUE})")
     String name = "auto";
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32",
+            description = "GEMM precision on a GPU: tf32 (tensor cores) or fp32 (default: ${DEFAULT-VALUE}); "
+                    + "the CPU and the simulator always compute in fp32")
+    String precision = "tf32";
 
     /** The name asked for, lower-cased. */
     String requested() {
@@ -40,6 +46,7 @@ public final class BackendOption {
      */
     public Backend open() {
         String n = requested();
+        GemmPrecision.parse(precision); // a bad value is an error whatever the backend
         if (!NAMES.contains(n)) {
             throw new IllegalArgumentException("--backend: expected one of " + String.join(", ", NAMES) + " but was " + name);
         }

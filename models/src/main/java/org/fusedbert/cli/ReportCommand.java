@@ -20,12 +20,16 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "write the report there (default: print it)")
     Path out;
 
+    @Option(names = "--compare", paramLabel = "NAME=RUN_DIR",
+            description = "another run of the same configuration whose MLM losses go beside this one's")
+    java.util.Map<String, Path> compare = new java.util.LinkedHashMap<>();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        String report = RunReport.markdown(runDir);
+        String report = RunReport.markdown(runDir, compare);
         if (out != null) {
             AtomicFiles.writeString(out, report);
             spec.commandLine().getOut().println("report: " + out);

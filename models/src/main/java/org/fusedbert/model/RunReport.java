@@ -28,6 +28,14 @@ public final class RunReport {
 
     /** The report of the run in {@code runDir} (its run.json and metrics.jsonl). */
     public static String markdown(Path runDir) throws IOException {
+        return markdown(runDir, java.util.Map.of());
+    }
+
+    /**
+     * The report, with the MLM losses of other runs of the same configuration beside this one's
+     * (for example the same first epoch on another device binding), named by the map's keys.
+     */
+    public static String markdown(Path runDir, java.util.Map<String, Path> others) throws IOException {
         RunSummary s = RunSummary.read(runDir);
         List<Double> msPerStep = new ArrayList<>();
         List<Double> epochEnds = new ArrayList<>();
@@ -87,6 +95,15 @@ public final class RunReport {
                 : "not measured", "-"));
         r.append(row("activation arena", fmt(s.workspaceBytes() / 1048576.0, 1) + " MiB",
                 "PyTorch peer: ~1 GB of [32, 256, 30000] fp32 logits alone"));
+        for (java.util.Map.Entry<String, Path> o : others.entrySet()) {
+            RunSummary other = RunSummary.read(o.getValue());
+            List<String> pairs = new ArrayList<>();
+            for (int e = 0; e < other.mlmLosses().size(); e++) {
+                String ours = e < s.mlmLosses().size() ? fmt(s.mlmLosses().get(e), 4) : "-";
+                pairs.add("epoch " + (e + 1) + ": " + fmt(other.mlmLosses().get(e), 4) + " (this run " + ours + ")");
+            }
+            r.append(row("MLM loss on " + o.getKey() + " (" + other.device() + ")", String.join("; ", pairs), "-"));
+        }
         r.append("\nClassifier epochs:\n\n| phase | epoch | train loss | train accuracy | test accuracy |\n"
                 + "| --- | --- | --- | --- | --- |\n");
         for (Trainer.ClassifierEpoch c : s.classifierEpochs()) {

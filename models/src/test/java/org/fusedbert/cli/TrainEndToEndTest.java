@@ -66,13 +66,14 @@ class TrainEndToEndTest {
 
     @Test
     void reportsTheRunBesideTheSeed() {
-        CliRun report = CliRun.of("report", run.toString());
+        CliRun report = CliRun.of("report", run.toString(), "--compare", "again=" + run);
         assertEquals(0, report.code(), report.err());
         assertTrue(report.out().contains("| MLM loss after epoch 1 | "), report.out());
         assertTrue(report.out().contains(" | 7.01 |"), report.out());
         assertTrue(report.out().matches("(?s).*\\| ms per MLM step \\(median\\) \\| \\d+\\.\\d\\d \\| 423 \\|.*"),
                 report.out());
         assertTrue(report.out().contains("| test accuracy | "), report.out());
+        assertTrue(report.out().contains("| MLM loss on again ("), report.out());
         assertTrue(report.out().contains("| fill-mask top-5: \"I have watched this [mask] and it was awesome\" | movie "),
                 report.out());
     }
@@ -172,6 +173,10 @@ class TrainEndToEndTest {
 
         CliRun missing = CliRun.of("fill-mask", "--checkpoint", tmp.resolve("nothing").toString(), "a [mask]");
         assertTrue(missing.failedWithOneLine(), missing.toString());
+
+        CliRun precision = CliRun.of("fill-mask", "--precision", "fp16", "--checkpoint", ck, "a [mask]");
+        assertTrue(precision.failedWithOneLine(), precision.toString());
+        assertTrue(precision.err().contains("expected fp32 or tf32 but was fp16"), precision.err());
 
         CliRun absent = CliRun.of("fill-mask", "--backend", "cuda", "--checkpoint", ck, "a [mask]");
         assertTrue(absent.failedWithOneLine(), absent.toString());
