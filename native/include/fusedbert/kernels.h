@@ -437,6 +437,30 @@ extern "C" __global__ void fb_mlm_gather_rows(const float *hidden, const int *ro
 extern "C" __global__ void fb_mlm_scatter_rows(const float *dRows, const int *rowIndex, int capacity,
                                                int hiddenSize, float *dHidden);
 
+// ---- batch.cu: resident data (a step's batch gathered and its results stored on the device) ---
+/**
+ * out[b, c] = source[order[(batchIndex[0] * batch + b) mod rows], c]: the batch of a step, taken
+ * from examples resident in device memory through the epoch's order; the last batch of an epoch
+ * wraps around to the order's start.
+ * Launch: grid (any; grid-stride over batch * width), block (256), dynamic shared memory 0.
+ * @param source      [rows, width] int32; read
+ * @param order       [rows] int32, each in [0, rows); read
+ * @param batchIndex  [1] int32, >= 0; read
+ * @param out         [batch, width] int32; written
+ */
+extern "C" __global__ void fb_batch_gather(const int *source, int rows, int width, const int *order,
+                                           const int *batchIndex, int batch, int *out);
+/**
+ * history[batchIndex[0] * count + i] = values[i] for the indices below capacity (the rest dropped):
+ * a step's loss or probabilities stored at its place, read back by the host once for many steps.
+ * Launch: grid (ceil(count / 256)), block (256), dynamic shared memory 0.
+ * @param values      [count] float32; read
+ * @param batchIndex  [1] int32, >= 0; read
+ * @param history     [capacity] float32; indexed elements written
+ */
+extern "C" __global__ void fb_batch_store(const float *values, int count, const int *batchIndex, float *history,
+                                          long long capacity);
+
 // ---- elementwise.cu: dense-layer helpers, column sums, the step counter ----------------------
 #define FB_ACTIVATION_NONE 0
 #define FB_ACTIVATION_RELU 1
@@ -548,6 +572,8 @@ extern "C" __global__ void fb_pooling_max_backward(const float *dOut, const int 
   X(fb_mlm_gather_index) \
   X(fb_mlm_gather_rows) \
   X(fb_mlm_scatter_rows) \
+  X(fb_batch_gather) \
+  X(fb_batch_store) \
   X(fb_elementwise_bias_activation) \
   X(fb_elementwise_relu_backward) \
   X(fb_elementwise_column_partials) \

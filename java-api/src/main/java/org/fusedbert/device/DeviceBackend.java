@@ -12,6 +12,7 @@ import org.fusedbert.api.OpChecks;
 import org.fusedbert.api.Storage;
 import org.fusedbert.api.Tensor;
 import org.fusedbert.device.kernels.AdamKernels;
+import org.fusedbert.device.kernels.BatchKernels;
 import org.fusedbert.device.kernels.AttentionKernels;
 import org.fusedbert.device.kernels.CrossEntropyKernels;
 import org.fusedbert.device.kernels.ElementwiseKernels;
@@ -47,6 +48,7 @@ public final class DeviceBackend implements Backend {
     private final AdamKernels adam;
     private final MlmKernels mlm;
     private final PoolingKernels pooling;
+    private final BatchKernels batch;
 
     /** A backend over {@code device}; the backend does not own the device (close it yourself). */
     public DeviceBackend(Device device) {
@@ -74,6 +76,7 @@ public final class DeviceBackend implements Backend {
         this.adam = new AdamKernels(device, elementwise);
         this.mlm = new MlmKernels(device);
         this.pooling = new PoolingKernels(device);
+        this.batch = new BatchKernels(device);
     }
 
     /** The device this backend issues work to. */
@@ -353,6 +356,29 @@ public final class DeviceBackend implements Backend {
     public int rowsToProcess(Tensor count, int capacity) {
         OpChecks.rowsToProcess(this, count, capacity);
         return capacity;
+    }
+
+    // ------------------------------------------------------------------ resident data
+
+    @Override
+    public void gatherBatch(Tensor source, Tensor order, Tensor batchIndex, Tensor out) {
+        OpChecks.gatherBatch(this, source, order, batchIndex, out);
+        MemorySegment values = hostValues(order);
+        if (values != null) {
+            OpChecks.intRange("gatherBatch", "order", values, order.numel(), 0, source.dim(0) - 1L);
+            OpChecks.intRange("gatherBatch", "batchIndex", batchIndex.segment(), 1, 0, Integer.MAX_VALUE);
+        }
+        batch.gather(source, order, batchIndex, out);
+    }
+
+    @Override
+    public void storeBatch(Tensor values, Tensor batchIndex, Tensor history) {
+        OpChecks.storeBatch(this, values, batchIndex, history);
+        MemorySegment index = hostValues(batchIndex);
+        if (index != null) {
+            OpChecks.intRange("storeBatch", "batchIndex", index, 1, 0, Integer.MAX_VALUE);
+        }
+        batch.store(values, batchIndex, history);
     }
 
     // ------------------------------------------------------------------ optimizer

@@ -1,18 +1,16 @@
 package org.fusedbert.cli;
 
-import java.util.List;
-import java.util.Locale;
+import java.util.function.Consumer;
 import org.fusedbert.api.Backend;
-import org.fusedbert.cpu.CpuBackend;
+import org.fusedbert.device.Backends;
+import org.fusedbert.device.DeviceBackend;
 import org.fusedbert.device.GemmPrecision;
+import org.fusedbert.model.CapturingStepRunner;
 import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Option;
 
-/** {@code --backend}: which engine runs the model ({@code @Mixin BackendOption backend;}). */
+/** {@code --backend}, {@code --precision}, {@code --graphs}: which engine runs the model and how ({@code @Mixin}). */
 public final class BackendOption {
-    /** The names {@code --backend} accepts. */
-    static final List<String> NAMES = List.of("cpu", "sim", "cuda", "jcuda", "auto");
-
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
             description = "cpu, sim, cuda, jcuda or auto (the best available) (default: ${DEFAULT-VALUE})")
     String name = "auto";
@@ -22,38 +20,37 @@ public final class BackendOption {
                     + "the CPU and the simulator always compute in fp32")
     String precision = "tf32";
 
-    /** The name asked for, lower-cased. */
-    String requested() {
-        return name.toLowerCase(Locale.ROOT);
+    @Option(names = "--graphs", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "on a device, capture each kind of training step once and replay it (default: on)")
+    boolean graphs = true;
+
+    /**
+     * Opens the backend (through {@link Backends#open}); a fallback of {@code auto} to the CPU is
+     * said through {@code notices}.
+     *
+     * @throws IllegalArgumentException or {@link Backends.BackendUnavailableException}: one line
+     *         when the name is unknown or that backend cannot open here
+     */
+    public Backend open(Consumer<String> notices) {
+        return Backends.open(name, GemmPrecision.parse(precision), notices);
     }
 
-    /** How steps are issued on {@code backend}: directly (the CPU has no graphs to capture). */
+    /**
+     * How training steps are issued on {@code backend}: through captured graphs on a device (unless
+     * {@code --no-graphs}), directly on the CPU. Close it when the run ends.
+     */
     Trainer.StepRunner runner(Backend backend) {
+        if (graphs && backend instanceof DeviceBackend device) {
+            return new CapturingStepRunner(device.device()::capture);
+        }
         return Trainer.StepRunner.EAGER;
     }
 
     /** The hardware {@code backend} runs on, for reports. */
     String describe(Backend backend) {
-        return backend.name().equals("cpu")
-                ? "CPU, " + Runtime.getRuntime().availableProcessors() + " cores (" + System.getProperty("os.arch") + ")"
-                : backend.name();
-    }
-
-    /**
-     * Opens the backend.
-     *
-     * @throws IllegalArgumentException one line when the name is unknown or that backend is absent
-     */
-    public Backend open() {
-        String n = requested();
-        GemmPrecision.parse(precision); // a bad value is an error whatever the backend
-        if (!NAMES.contains(n)) {
-            throw new IllegalArgumentException("--backend: expected one of " + String.join(", ", NAMES) + " but was " + name);
+        if (backend instanceof DeviceBackend device) {
+            return device.device().description();
         }
-        return switch (n) {
-            case "cpu", "auto" -> new CpuBackend();
-            default -> throw new IllegalArgumentException("--backend " + n
-                    + ": not available in this build (the device backends are not built yet); use --backend cpu");
-        };
+        return "CPU, " + Runtime.getRuntime().availableProcessors() + " cores (" + System.getProperty("os.arch") + ")";
     }
 }

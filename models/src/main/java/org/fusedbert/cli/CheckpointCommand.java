@@ -28,6 +28,14 @@ abstract class CheckpointCommand implements Callable<Integer> {
         return Main.printer(spec);
     }
 
+    /**
+     * Where a backend's fallback notice goes: nowhere for these one-shot commands, whose output is
+     * their result (without a GPU, {@code auto} meaning the CPU is the normal case, not news).
+     */
+    Consumer<String> notices() {
+        return line -> { };
+    }
+
     Checkpoint loadCheckpoint() {
         return Checkpoint.load(Pipeline.checkpointPath(checkpoint));
     }
@@ -36,7 +44,7 @@ abstract class CheckpointCommand implements Callable<Integer> {
     float[] predict(BertModel model, Examples examples) {
         try (ResidentData data = new ResidentData("input", model.backend(),
                 examples, false, model.batch())) {
-            return Trainer.predict(model, data, backendOption.runner(model.backend()));
+            return Trainer.predict(model, data, Trainer.StepRunner.EAGER); // one pass: nothing to replay
         }
     }
 

@@ -53,7 +53,7 @@ final class EvaluateCommand extends CheckpointCommand {
             vec.encode(r.text(), ids, i * len);
             labels[i] = r.label();
         }
-        try (Backend backend = backendOption.open(); Parameters params = new Parameters(backend, ckpt.config());
+        try (Backend backend = backendOption.open(notices()); Parameters params = new Parameters(backend, ckpt.config());
              BertModel model = new BertModel(params, 0, ckpt.config().batchSize(), false)) {
             ckpt.loadInto(params);
             long start = System.nanoTime();

@@ -25,7 +25,9 @@ final class FillMaskCommand extends CheckpointCommand {
             throw new IllegalArgumentException("fill-mask: --top-k expected >= 1 but was " + topK);
         }
         Checkpoint ckpt = loadCheckpoint();
-        try (Backend backend = backendOption.open();
+        // Bad text is reported before a backend is opened.
+        FillMask.encodeWithMasks(ckpt.vectorizer(), text, new int[ckpt.config().maxLen()]);
+        try (Backend backend = backendOption.open(notices());
              org.fusedbert.model.Parameters params = new org.fusedbert.model.Parameters(backend, ckpt.config());
              BertModel model = new BertModel(params, 0, 1, false)) {
             ckpt.loadInto(params);

@@ -38,7 +38,7 @@ final class FinetuneCommand extends CheckpointCommand {
     public Integer call() {
         Consumer<String> log = log();
         Checkpoint ckpt = loadCheckpoint();
-        try (Backend backend = backendOption.open()) {
+        try (Backend backend = backendOption.open(log)) {
             DataSource source = data.resolve(log);
             try (TrainingData td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
                  Pipeline p = new Pipeline(backend, ckpt.config(), ckpt.vectorizer(), run.createRunDir("finetune"),

@@ -40,6 +40,7 @@ final class Pipeline implements AutoCloseable {
     final Trainer trainer;
     final Path runDir;
     final long seed;
+    private final Trainer.StepRunner runner;
     private final Consumer<String> log;
     private Consumer<List<List<FillMask.Candidate>>> probeListener = result -> { };
 
@@ -50,6 +51,7 @@ final class Pipeline implements AutoCloseable {
         this.vectorizer = vectorizer;
         this.runDir = runDir;
         this.seed = seed;
+        this.runner = runner;
         this.log = log;
         this.params = new Parameters(backend, config);
         params.initialize(seed);
@@ -190,6 +192,13 @@ final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (runner instanceof AutoCloseable graphs) {
+            try {
+                graphs.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the captured graphs failed: " + e.getMessage(), e);
+            }
+        }
         metrics.writeChart();
         metrics.close();
         model.close();

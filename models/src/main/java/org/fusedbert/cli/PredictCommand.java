@@ -56,7 +56,7 @@ final class PredictCommand extends CheckpointCommand {
         for (int i = 0; i < reviews.size(); i++) {
             vec.encode(reviews.get(i), ids, i * len);
         }
-        try (Backend backend = backendOption.open();
+        try (Backend backend = backendOption.open(notices());
              org.fusedbert.model.Parameters params = new org.fusedbert.model.Parameters(backend, ckpt.config());
              BertModel model = new BertModel(params, 0, Math.min(reviews.size(), ckpt.config().batchSize()), false)) {
             ckpt.loadInto(params);

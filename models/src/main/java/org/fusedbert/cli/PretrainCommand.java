@@ -22,7 +22,7 @@ final class PretrainCommand extends TrainingCommand {
     @Override
     public Integer call() {
         Consumer<String> log = log();
-        try (Backend backend = backendOption.open()) {
+        try (Backend backend = backendOption.open(log)) {
             Checkpoint ckpt = null;
             if (resume != null) {
                 ckpt = Checkpoint.load(Pipeline.checkpointPath(resume));

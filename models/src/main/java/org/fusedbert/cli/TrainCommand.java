@@ -30,7 +30,7 @@ final class TrainCommand extends TrainingCommand {
     public Integer call() throws IOException {
         Consumer<String> log = log();
         long start = System.nanoTime();
-        try (Backend backend = backendOption.open()) {
+        try (Backend backend = backendOption.open(log)) {
             DataSource source = resolveData(backend, false);
             BertConfig requested = requestedConfig();
             int frozen = frozenEpochs != null ? frozenEpochs : quick ? QUICK_CLASSIFIER_EPOCHS : 5;

@@ -23,20 +23,13 @@ public final class FillMask {
     public static List<List<Candidate>> predict(BertModel model, TextVectorizer vectorizer, String text, int k) {
         int len = model.config().maxLen();
         int[] ids = new int[model.batch() * len];
-        int tokens = vectorizer.encode(text, ids, 0);
+        int masks = encodeWithMasks(vectorizer, text, ids);
         int[] flags = new int[ids.length];
         Arrays.fill(flags, -1);
-        int masks = 0;
         for (int i = 0; i < len; i++) {
             if (ids[i] == vectorizer.maskId()) {
                 flags[i] = 0;
-                masks++;
             }
-        }
-        if (masks == 0) {
-            String why = tokens > len && TextVectorizer.tokens(text).contains(TextVectorizer.MASK_TOKEN)
-                    ? "a [mask] within the first " + len + " tokens" : "at least one [mask]";
-            throw new IllegalArgumentException("fill-mask: text expected " + why + " but had none: \"" + abbreviate(text) + "\"");
         }
         if (masks > model.mlmHead().capacity()) {
             throw new IllegalArgumentException("fill-mask: text expected at most " + model.mlmHead().capacity()
@@ -51,6 +44,26 @@ public final class FillMask {
             result.add(topK(logits, r * v, v, k, vectorizer));
         }
         return result;
+    }
+
+    /**
+     * Encodes {@code text} into the first row of {@code ids} and counts its {@code [mask]} tokens.
+     *
+     * @throws IllegalArgumentException when there is none within the sequence length
+     */
+    public static int encodeWithMasks(TextVectorizer vectorizer, String text, int[] ids) {
+        int len = vectorizer.sequenceLength();
+        int tokens = vectorizer.encode(text, ids, 0);
+        int masks = 0;
+        for (int i = 0; i < len; i++) {
+            masks += ids[i] == vectorizer.maskId() ? 1 : 0;
+        }
+        if (masks == 0) {
+            String why = tokens > len && TextVectorizer.tokens(text).contains(TextVectorizer.MASK_TOKEN)
+                    ? "a [mask] within the first " + len + " tokens" : "at least one [mask]";
+            throw new IllegalArgumentException("fill-mask: text expected " + why + " but had none: \"" + abbreviate(text) + "\"");
+        }
+        return masks;
     }
 
     private static List<Candidate> topK(float[] logits, int from, int v, int k, TextVectorizer vectorizer) {
