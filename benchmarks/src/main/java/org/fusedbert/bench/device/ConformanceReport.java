@@ -270,25 +270,36 @@ public final class ConformanceReport {
             md.append("No `CONFORMANCE` lines in the logs: the conformance suite did not run.\n\n");
         } else {
             List<String> devices = new ArrayList<>(new LinkedHashSet<>(cases.stream().map(Case::device).toList()));
-            Map<String, Map<String, Case>> byCase = new LinkedHashMap<>();
+            // One row per kernel output: over all its shapes, how many pass and the largest error.
+            Map<String, Map<String, List<Case>>> byOp = new LinkedHashMap<>();
             for (Case c : cases) {
-                byCase.computeIfAbsent(c.op() + "\u0000" + c.shape(), k -> new LinkedHashMap<>()).put(c.device(), c);
+                byOp.computeIfAbsent(c.op(), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(c.device(), k -> new ArrayList<>()).add(c);
             }
-            md.append("| op | shape |");
+            md.append("Each row is one kernel output over all the shapes it was tested at: cases passed of cases run, "
+                    + "and the largest |device - CPU| among them.\n\n");
+            md.append("| op:output |");
             devices.forEach(d -> md.append(' ').append(d).append(" |"));
-            md.append("\n|---|---|");
+            md.append("\n|---|");
             devices.forEach(d -> md.append("---|"));
             md.append('\n');
-            for (Map.Entry<String, Map<String, Case>> e : byCase.entrySet()) {
-                String[] key = e.getKey().split("\u0000", 2);
-                md.append("| ").append(key[0]).append(" | ").append(key[1]).append(" |");
+            for (Map.Entry<String, Map<String, List<Case>>> e : byOp.entrySet()) {
+                md.append("| ").append(e.getKey()).append(" |");
                 for (String d : devices) {
-                    Case c = e.getValue().get(d);
-                    md.append(' ').append(c == null ? "-" : (c.pass() ? "PASS " : "**FAIL** ") + c.maxErr()).append(" |");
+                    List<Case> list = e.getValue().get(d);
+                    md.append(' ').append(list == null ? "-" : summarize(list)).append(" |");
                 }
                 md.append('\n');
             }
             md.append('\n');
+            List<Case> failedCases = cases.stream().filter(c -> !c.pass()).toList();
+            for (Case c : failedCases) {
+                md.append("- **FAIL** ").append(c.device()).append(' ').append(c.op()).append(' ').append(c.shape())
+                        .append(" maxErr=").append(c.maxErr()).append('\n');
+            }
+            if (!failedCases.isEmpty()) {
+                md.append('\n');
+            }
             for (String d : devices) {
                 long n = cases.stream().filter(c -> c.device().equals(d)).count();
                 long failed = cases.stream().filter(c -> c.device().equals(d) && !c.pass()).count();
@@ -338,6 +349,26 @@ public final class ConformanceReport {
             }
         }
         return md.toString();
+    }
+
+    /** "PASS 5/5, max 2.4e-07" or "**FAIL** 4/5, max NaN". */
+    static String summarize(List<Case> cases) {
+        long passed = cases.stream().filter(Case::pass).count();
+        double max = 0;
+        String maxText = "0";
+        for (Case c : cases) {
+            double v;
+            try {
+                v = Double.parseDouble(c.maxErr());
+            } catch (NumberFormatException e) {
+                v = Double.NaN;
+            }
+            if (Double.isNaN(v) || v > max) {
+                max = Double.isNaN(v) ? Double.POSITIVE_INFINITY : v;
+                maxText = c.maxErr();
+            }
+        }
+        return (passed == cases.size() ? "PASS " : "**FAIL** ") + passed + "/" + cases.size() + ", max " + maxText;
     }
 
     private static void row(StringBuilder md, String key, String value) {
