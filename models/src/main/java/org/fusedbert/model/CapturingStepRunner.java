@@ -11,6 +11,10 @@ import org.fusedbert.device.DeviceGraph;
  * launches the graph, every later call only launches it. Correct because a step's body is the
  * same sequence of operations on the same tensors every time, its varying inputs (batch index,
  * step counter, Adam's step) being read on the device.
+ *
+ * <p>A new key's eager run may grow the device's scratch memory, which moves it; graphs captured
+ * before hold the old address, so they are all dropped then and captured again at their next use
+ * (new keys come only when a phase starts, so this costs a few captures per run).
  */
 public final class CapturingStepRunner implements Trainer.StepRunner, AutoCloseable {
     private final Function<Runnable, DeviceGraph> capture;
@@ -28,6 +32,7 @@ public final class CapturingStepRunner implements Trainer.StepRunner, AutoClosea
         if (graph == null) {
             if (eagerRuns.merge(key, 1, Integer::sum) == 1) {
                 step.run();
+                close();
                 return;
             }
             graph = capture.apply(step);

@@ -36,7 +36,8 @@ public final class FillMask {
                     + " [mask] tokens but had " + masks);
         }
         model.batchIds().copyFrom(ids);
-        int n = model.maskedLogits(flags);
+        // A device projects its whole capacity; only the first rows (the masks, in order) are ours.
+        int n = Math.min(model.maskedLogits(flags), masks);
         float[] logits = model.mlmHead().logits().narrow(0, n).toFloatArray();
         int v = model.config().vocabSize();
         List<List<Candidate>> result = new ArrayList<>();

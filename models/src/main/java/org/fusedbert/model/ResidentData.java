@@ -15,7 +15,10 @@ public final class ResidentData implements AutoCloseable {
     /** Rows uploaded per host-to-backend copy while loading. */
     private static final int UPLOAD_ROWS = 1024;
 
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
+
     private final String name;
+    private final long id = NEXT_ID.incrementAndGet();
     private final Backend backend;
     private final int size;
     private final int batch;
@@ -72,9 +75,17 @@ public final class ResidentData implements AutoCloseable {
         }
     }
 
-    /** The name used in step keys. */
+    /** The name given at upload. */
     public String name() {
         return name;
+    }
+
+    /**
+     * Names this set in step keys: unique per instance, since a captured step holds this
+     * instance's tensors and must never be replayed on another's.
+     */
+    public String key() {
+        return name + "#" + id;
     }
 
     /** Number of examples. */

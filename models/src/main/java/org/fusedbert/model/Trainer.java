@@ -132,7 +132,7 @@ public final class Trainer {
         int steps = data.steps();
         long step = stepCounterValue();
         record(new MetricsLog.Metric("start", "pretrain", start.epoch() + 1, step, null, null, null, null, wallSeconds()));
-        String key = "pretrain/" + data.name();
+        String key = "pretrain/" + data.key();
         for (int epoch = start.epoch(); epoch < epochs; epoch++) {
             int first = epoch == start.epoch() ? start.stepInEpoch() : 0;
             data.startEpoch(EpochOrder.permutation(seed, Phase.PRETRAIN.ordinal(), epoch, data.size()), first);
@@ -192,7 +192,7 @@ public final class Trainer {
         model.startPhase(phase, adamConfig());
         int steps = train.steps();
         long step = stepCounterValue();
-        String key = name + "/" + train.name();
+        String key = name + "/" + train.key();
         for (int epoch = 0; epoch < epochs; epoch++) {
             int[] order = EpochOrder.permutation(seed, phase.ordinal(), epoch, train.size());
             train.startEpoch(order, 0);
@@ -253,7 +253,7 @@ public final class Trainer {
             identity[i] = i;
         }
         data.startEpoch(identity, 0);
-        String key = "evaluate/" + data.name();
+        String key = "evaluate/" + data.key();
         for (int s = 0; s < data.steps(); s++) {
             runner.run(key, () -> model.evaluationStep(data));
         }
