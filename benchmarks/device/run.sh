@@ -21,7 +21,8 @@
 # SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
 # copy ../shared/data's there, it is ignored, and carry it), SEED_ARGS (more train options),
 # TEST_DEVICES (device kinds for the
-# conformance stage), CONFORMANCE_TIMEOUT, SANITIZER_TIMEOUT, LEAK_TIMEOUT (seconds),
+# conformance stage), CONFORMANCE_TIMEOUT, SANITIZER_TIMEOUT, LEAK_TIMEOUT, SEED_TIMEOUT, BENCH_TIMEOUT
+# (seconds), DEADLINE (epoch seconds by which every stage must have ended; see session.sh),
 # FUSEDBERT_CUBLASLT (the cuBLASLt library, found via python3's site-packages when unset).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,6 +33,22 @@ OUT="$(cd "$OUT" && pwd)"
 CONFORMANCE_TIMEOUT="${CONFORMANCE_TIMEOUT:-300}"
 SANITIZER_TIMEOUT="${SANITIZER_TIMEOUT:-180}"
 LEAK_TIMEOUT="${LEAK_TIMEOUT:-120}"
+SEED_TIMEOUT="${SEED_TIMEOUT:-1800}"
+BENCH_TIMEOUT="${BENCH_TIMEOUT:-900}"
+# DEADLINE (epoch seconds; session.sh sets it): every stage's limit shrinks so the run ends before
+# it, since a device call is killed at its limit and GPU time is scarce.
+DEADLINE="${DEADLINE:-0}"
+
+# limit <seconds>: the smaller of the stage's own limit and what is left before the deadline.
+limit() {
+  local want="$1" left
+  if [ "$DEADLINE" -gt 0 ]; then
+    left=$(( DEADLINE - $(date +%s) ))
+    [ "$left" -lt "$want" ] && want="$left"
+  fi
+  [ "$want" -lt 1 ] && want=1
+  echo "$want"
+}
 
 say() { echo "run.sh: $*" | tee -a "$OUT/run.log" >&2; }
 
@@ -101,7 +118,8 @@ find_sanitizer() {
 
 # junit <devices> <reports-dir> <log> <timeout> [console-launcher selectors and filters...]
 junit() {
-  local devices="$1" reports="$2" log="$3" limit="$4"
+  local devices="$1" reports="$2" log="$3" limit
+  limit="$(limit "$4")"
   shift 4
   mkdir -p "$reports"
   say "JUnit on [$devices] -> $log (limit ${limit}s)"
@@ -156,13 +174,15 @@ stage_sanitizer() {
     elif [ -z "$SANITIZER" ]; then
       echo "skipped: compute-sanitizer not found (looked on PATH and in /usr/local/cuda*/bin)" > "$log"
     else
-      say "compute-sanitizer --tool $tool over the conformance run on cuda (limit ${SANITIZER_TIMEOUT}s)"
-      timeout --kill-after=20 "$SANITIZER_TIMEOUT" "$SANITIZER" --tool "$tool" --print-limit 50 \
+      local lim
+      lim="$(limit "$SANITIZER_TIMEOUT")"
+      say "compute-sanitizer --tool $tool over the conformance run on cuda (limit ${lim}s)"
+      timeout --kill-after=20 "$lim" "$SANITIZER" --tool "$tool" --print-limit 50 \
         "$JAVA" "${JVM_FLAGS[@]}" -Dfusedbert.test.devices=cuda -cp "$CP" \
         org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=summary \
         --reports-dir "$OUT/junit/$tool" "${SELECTORS[@]}" > "$log" 2>&1
       local rc=$?
-      [ "$rc" -eq 124 ] && echo "failed: timed out after ${SANITIZER_TIMEOUT}s" >> "$log"
+      [ "$rc" -eq 124 ] && echo "failed: timed out after ${lim}s" >> "$log"
       say "$tool exit $rc: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|^failed' "$log" | tail -1)"
     fi
   done
@@ -192,7 +212,10 @@ stage_report() {
 }
 
 stage_bench() {
-  OUT="$OUT" "$ROOT/benchmarks/device/bench.sh" 2>&1 | tee -a "$OUT/run.log"
+  local lim
+  lim="$(limit "$BENCH_TIMEOUT")"
+  say "bench: limit ${lim}s"
+  OUT="$OUT" timeout --kill-after=20 "$lim" "$ROOT/benchmarks/device/bench.sh" 2>&1 | tee -a "$OUT/run.log"
 }
 
 # The seed's configuration and schedule (5 MLM epochs over train+test, 5 frozen + 5 unfrozen
@@ -213,24 +236,35 @@ stage_seed() {
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/seed-memory.csv" 2>/dev/null &
   sampler=$!
   say "seed: ./fusedbert train --data $data --backend cuda (log $OUT/seed.log)"
-  java_run org.fusedbert.cli.Main train --data "$data" --backend cuda --precision tf32 --cache-dir "$OUT/cache" \
+  local lim
+  lim="$(limit "$SEED_TIMEOUT")"
+  say "seed: limit ${lim}s"
+  timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
+    --backend cuda --precision tf32 --cache-dir "$OUT/cache" \
     --run-dir "$run" --loss-every 100 ${SEED_ARGS:-} > "$OUT/seed.log" 2>&1
   local rc=$?
+  [ "$rc" -eq 124 ] && echo "failed: timed out after ${lim}s" >> "$OUT/seed.log"
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
   peak="$(sort -n "$OUT/seed-memory.csv" | tail -1)"
   [ -n "$peak" ] && [ -n "$base" ] && echo "$((peak - base))" > "$run/peak-memory-mib.txt"
   say "seed: train exit $rc; $(grep -E 'test accuracy:|wall time:' "$OUT/seed.log" | tr -s ' ' | paste -sd';' -)"
-  [ "$rc" -ne 0 ] && return 0
-  say "seed: one MLM epoch on jcuda (log $OUT/seed-jcuda.log)"
-  java_run org.fusedbert.cli.Main train --data "$data" --backend jcuda --precision tf32 --cache-dir "$OUT/cache" \
-    --run-dir "$OUT/seed-jcuda" --loss-every 100 --mlm-epochs 1 --frozen-epochs 0 --unfrozen-epochs 0 \
-    ${SEED_ARGS:-} > "$OUT/seed-jcuda.log" 2>&1
+  # A run cut short still gets its report (the epochs it finished); the jcuda check needs a whole run.
+  local compare=()
+  if [ "$rc" -eq 0 ]; then
+    say "seed: one MLM epoch on jcuda (log $OUT/seed-jcuda.log)"
+    lim="$(limit "$SEED_TIMEOUT")"
+    timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
+      --backend jcuda --precision tf32 --cache-dir "$OUT/cache" \
+      --run-dir "$OUT/seed-jcuda" --loss-every 100 --mlm-epochs 1 --frozen-epochs 0 --unfrozen-epochs 0 \
+      ${SEED_ARGS:-} > "$OUT/seed-jcuda.log" 2>&1
+    compare=(--compare "jcuda=$OUT/seed-jcuda")
+  fi
   local slug name
   slug="$(echo "$GPU_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/^nvidia //; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')"
   name="$(date -u +%Y-%m-%d)-$slug-seed-run.md"
   mkdir -p "$OUT/results" "$ROOT/benchmarks/results"
-  java_run org.fusedbert.cli.Main report "$run" --compare "jcuda=$OUT/seed-jcuda" --out "$OUT/results/$name" \
-    >> "$OUT/seed.log" 2>&1
+  timeout 60 "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main report "$run" "${compare[@]}" \
+    --out "$OUT/results/$name" >> "$OUT/seed.log" 2>&1
   cp "$OUT/results/$name" "$ROOT/benchmarks/results/$name" 2>/dev/null
   say "seed: report $OUT/results/$name (commit it as benchmarks/results/$name)"
 }
@@ -249,6 +283,10 @@ for stage in "${STAGES[@]}"; do
   if ! declare -F "stage_$stage" >/dev/null; then
     say "unknown stage '$stage' (stages: $(declare -F | sed -n 's/^declare -f stage_//p' | paste -sd' ' -))"
     exit 2
+  fi
+  if [ "$DEADLINE" -gt 0 ] && [ $(( DEADLINE - $(date +%s) )) -lt 10 ]; then
+    say "stage $stage: skipped, the deadline is less than 10 s away"
+    continue
   fi
   say "stage $stage"
   "stage_$stage"
