@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * head's Q rows and its valid K and V rows transposed ({@code [d, n]}, padded with zeros to whole
  * vectors) into arrays, then works query row by query row with Vector API lanes running over the
  * keys: products in float32 (16-term dot products), softmax normalisers and {@code delta} in
- * float64, exponentials by the Vector API's {@code EXP}. Keys at or past the valid length get
+ * float64, exponentials by scalar {@code Math.exp} (the Vector API's {@code EXP} gives other bits
+ * once compiled than interpreted, and the reference must not depend on warm-up). Keys at or past the valid length get
  * score -inf, hence probability 0 and zero gradient.
  */
 final class CpuAttention {
@@ -164,11 +165,13 @@ final class CpuAttention {
         float[] lseRow = new float[length];
         for (int i = 0; i < length; i++) {
             float max = scores(q, i, kt, n, nPad, scale, true, s);
+            // Scalar Math.exp and an in-order sum: the Vector API's EXP and reduceLanes(ADD) give
+            // different bits before and after JIT compilation, and the reference must not.
             double sum = 0;
-            for (int jb = 0; jb < nPad; jb += VL) {
-                FloatVector e = FloatVector.fromArray(S, s, jb).sub(max).lanewise(VectorOperators.EXP);
-                e.intoArray(s, jb);
-                sum += e.reduceLanes(VectorOperators.ADD);
+            for (int j = 0; j < nPad; j++) {
+                float e = (float) Math.exp(s[j] - max);
+                s[j] = e;
+                sum += e;
             }
             weightedRows(s, v, n, dPad, o);
             float inv = (float) (1.0 / sum);
@@ -208,8 +211,8 @@ final class CpuAttention {
             deltaRow[i] = deltaI;
             scores(q, i, kt, n, nPad, scale, true, p);
             float rowLse = lseRow[i];
-            for (int jb = 0; jb < nPad; jb += VL) {
-                FloatVector.fromArray(S, p, jb).sub(rowLse).lanewise(VectorOperators.EXP).intoArray(p, jb);
+            for (int j = 0; j < nPad; j++) {
+                p[j] = (float) Math.exp(p[j] - rowLse);
             }
             // dP = dO_i . V_j, then dS = P (dP - delta_i); padded keys have P = 0, hence dS = 0
             scores(g, i, vt, n, nPad, 1f, false, ds);

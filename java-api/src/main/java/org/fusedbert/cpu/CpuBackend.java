@@ -3,9 +3,6 @@ package org.fusedbert.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.fusedbert.api.Activation;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
@@ -34,7 +31,6 @@ import org.fusedbert.api.Tensor;
 public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Elements per chunk of an element-wise operation. */
     private static final int ELEMENT_GRAIN = 1 << 15;
     /** Elements per chunk of a row-wise operation: rows per chunk = this / row length. */
@@ -535,17 +531,14 @@ public final class CpuBackend implements Backend {
         loss.segment().set(F, 0, (float) (total * invN));
     }
 
-    /** {@code e[c] = exp(e[c] - shift)} for c &lt; n, in float64 vector lanes; returns their sum. */
+    /**
+     * {@code e[c] = exp(e[c] - shift)} for c &lt; n; returns their sum, added in index order. Scalar
+     * {@code Math.exp}: the Vector API's EXP and lane reductions differ before and after JIT
+     * compilation, which would make the reference's results depend on the JVM's warm-up.
+     */
     private static double expShiftedSum(double[] e, int n, double shift) {
-        DoubleVector acc = DoubleVector.zero(D);
-        int c = 0;
-        for (; c <= n - D.length(); c += D.length()) {
-            DoubleVector v = DoubleVector.fromArray(D, e, c).sub(shift).lanewise(VectorOperators.EXP);
-            v.intoArray(e, c);
-            acc = acc.add(v);
-        }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; c < n; c++) {
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
             e[c] = Math.exp(e[c] - shift);
             sum += e[c];
         }

@@ -30,7 +30,8 @@ public final class MetricsLog implements AutoCloseable {
     /** File name of the loss chart. */
     public static final String CHART_FILE = "loss.png";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /**
      * One record: the start of a phase ({@code event = "start"}), a window of training steps
@@ -53,10 +54,32 @@ public final class MetricsLog implements AutoCloseable {
         this.dir = dir;
         try {
             Files.createDirectories(dir);
+            readExisting(dir.resolve(METRICS_FILE));
             out = Files.newBufferedWriter(dir.resolve(METRICS_FILE), StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot write metrics: " + e.getMessage(), e);
+        }
+    }
+
+    // A resumed run appends: its chart starts with the curves already recorded.
+    private void readExisting(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            try {
+                Metric m = JSON.readValue(line, Metric.class);
+                addToCurve(m);
+            } catch (IOException skipped) {
+                // a line cut short by an interruption: the chart does without it
+            }
+        }
+    }
+
+    private void addToCurve(Metric m) {
+        if ("step".equals(m.event()) && m.loss() != null) {
+            curves.computeIfAbsent(m.phase(), k -> new ArrayList<>()).add(new double[] {m.step(), m.loss()});
         }
     }
 
@@ -74,9 +97,7 @@ public final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(dir.resolve(METRICS_FILE) + ": cannot write: " + e.getMessage(), e);
         }
-        if (m.event().equals("step") && m.loss() != null) {
-            curves.computeIfAbsent(m.phase(), k -> new ArrayList<>()).add(new double[] {m.step(), m.loss()});
-        }
+        addToCurve(m);
     }
 
     /** Draws every phase's loss against the global step into {@code loss.png} (atomically). */

@@ -52,6 +52,9 @@ class ResumeTest {
         assertEquals(0, second.code(), second.err() + second.out());
         assertTrue(second.out().contains("resuming") && second.out().contains("at epoch 2 step 5"), second.out());
         assertFalse(Files.exists(ckpt.resolve(Checkpoint.STATE_FILE)), "a finished pretraining drops its state");
+        long windows = Files.readAllLines(tmp.resolve("parts/metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"event\":\"step\"")).count();
+        assertTrue(windows >= 24 / 10, "the resumed run appended to the interrupted run's metrics: " + windows);
         assertSameParameters(tmp.resolve("whole/checkpoint"), ckpt);
 
         // Interrupted at an epoch boundary, and resumed from the run folder.
