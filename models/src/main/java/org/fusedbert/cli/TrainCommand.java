@@ -46,10 +46,28 @@ final class TrainCommand extends TrainingCommand {
                     log.accept("run: " + p.runDir);
                     List<Double> losses = newLosses();
                     List<String> probeTop = new ArrayList<>();
+                    List<Trainer.ClassifierEpoch> epochs = new ArrayList<>();
+                    // Rewritten after every epoch, so that a run cut short still has its summary.
+                    java.util.function.BiConsumer<Double, Boolean> summary = (accuracy, complete) -> {
+                        try {
+                            new RunSummary(backend.name(), backendOption.describe(backend), source.description(),
+                                    config, losses.size(), losses, Pipeline.SEED_PROBE, probeTop, epochs, accuracy,
+                                    (System.nanoTime() - start) / 1e9, p.model.workspaceBytes(),
+                                    p.params.layout().parameterCount(), complete).write(p.runDir);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(p.runDir + ": cannot write the run summary: "
+                                    + e.getMessage(), e);
+                        }
+                    };
                     p.onProbe(candidates -> {
                         probeTop.clear();
                         candidates.get(0).forEach(c -> probeTop.add(String.format(Locale.ROOT, "%s %.3f", c.token(),
                                 c.probability())));
+                        summary.accept(null, false);
+                    });
+                    p.trainer.onClassifierEpoch(e -> {
+                        epochs.add(e);
+                        summary.accept(e.testAccuracy(), false);
                     });
                     if (!pretrain(p, td, null, losses)) {
                         log.accept("train: stopped during pretraining; continue with ./fusedbert pretrain --resume "
@@ -57,12 +75,9 @@ final class TrainCommand extends TrainingCommand {
                         return 0;
                     }
                     Pipeline.FineTuning ft = p.fineTune(td.split(Split.TRAIN), td.split(Split.TEST), frozen, unfrozen);
-                    List<Trainer.ClassifierEpoch> epochs = ft.epochs();
                     double accuracy = ft.testAccuracy();
                     double wall = (System.nanoTime() - start) / 1e9;
-                    new RunSummary(backend.name(), backendOption.describe(backend), source.description(), config,
-                            losses.size(), losses, Pipeline.SEED_PROBE, probeTop, epochs, accuracy, wall,
-                            p.model.workspaceBytes(), p.params.layout().parameterCount()).write(p.runDir);
+                    summary.accept(accuracy, true);
                     log.accept("summary:");
                     for (int e = 0; e < losses.size(); e++) {
                         log.accept(String.format(Locale.ROOT, "  MLM loss after epoch %d: %.4f", e + 1, losses.get(e)));

@@ -63,6 +63,9 @@ public final class RunReport {
         }
         StringBuilder r = new StringBuilder();
         r.append("# fusedbert `train` run on ").append(s.device()).append("\n\n");
+        if (!s.complete()) {
+            r.append("**Incomplete run**: cut short after what is listed below.\n\n");
+        }
         r.append("Backend `").append(s.backend()).append("`, data: ").append(s.data()).append(".\n");
         r.append("Configuration: vocabulary ").append(s.config().vocabSize()).append(", length ")
                 .append(s.config().maxLen()).append(", hidden ").append(s.config().hidden()).append(", ")
@@ -88,7 +91,8 @@ public final class RunReport {
             r.append(row("MLM loss after epoch " + (e + 1), ours, seed));
         }
         r.append(row("fill-mask top-5: \"" + s.probe() + "\"", String.join(", ", s.probeTop()), "-"));
-        r.append(row("test accuracy", fmt(100 * s.testAccuracy(), 1) + "%", fmt(100 * SEED_TEST_ACCURACY, 1) + "%"));
+        r.append(row("test accuracy", s.testAccuracy() == null ? "-" : fmt(100 * s.testAccuracy(), 1) + "%",
+                fmt(100 * SEED_TEST_ACCURACY, 1) + "%"));
         r.append(row("total wall time", fmt(s.wallSeconds(), 1) + " s", "-"));
         Path peak = runDir.resolve(PEAK_MEMORY_FILE);
         r.append(row("peak device memory", Files.isRegularFile(peak) ? Files.readString(peak).strip() + " MiB"

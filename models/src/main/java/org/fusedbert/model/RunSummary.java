@@ -22,10 +22,12 @@ import java.util.List;
  * @param probe            the probe sentence
  * @param probeTop         its top candidates after the last epoch, "token probability" each
  * @param classifierEpochs the classifier epochs (frozen and unfrozen)
- * @param testAccuracy     after the last classifier epoch
+ * @param testAccuracy     after the last classifier epoch (null until one ran)
  * @param wallSeconds      the whole command, data preparation included
  * @param workspaceBytes   the activation arena
  * @param parameterCount   parameters (padding excluded)
+ * @param complete         false while the run goes on (the summary is rewritten after every epoch,
+ *                         so a run cut short keeps what it finished)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunSummary(String backend, String device, String data, BertConfig config,
@@ -33,10 +35,11 @@ public record RunSummary(String backend, String device, String data, BertConfig 
                          @JsonProperty("mlm_losses") List<Double> mlmLosses,
                          String probe, @JsonProperty("probe_top") List<String> probeTop,
                          @JsonProperty("classifier_epochs") List<Trainer.ClassifierEpoch> classifierEpochs,
-                         @JsonProperty("test_accuracy") double testAccuracy,
+                         @JsonProperty("test_accuracy") Double testAccuracy,
                          @JsonProperty("wall_s") double wallSeconds,
                          @JsonProperty("workspace_bytes") long workspaceBytes,
-                         @JsonProperty("parameter_count") long parameterCount) {
+                         @JsonProperty("parameter_count") long parameterCount,
+                         boolean complete) {
     /** The file name in a run directory. */
     public static final String FILE = "run.json";
 

@@ -88,6 +88,7 @@ public final class Trainer {
     private final StepRunner runner;
     private final long startNanos = System.nanoTime();
     private long stepsDone;
+    private Consumer<ClassifierEpoch> classifierEpochListener = e -> { };
 
     /**
      * @param seed     drives the data order (the model's own seed drives dropout and masking)
@@ -104,6 +105,11 @@ public final class Trainer {
         this.out = out;
         this.progress = progress;
         this.runner = runner;
+    }
+
+    /** Also hands every finished classifier epoch to {@code listener}. */
+    public void onClassifierEpoch(Consumer<ClassifierEpoch> listener) {
+        classifierEpochListener = listener;
     }
 
     /** Seconds since this trainer was made. */
@@ -222,7 +228,9 @@ public final class Trainer {
                     name, epoch + 1, epochs, loss, trainAccuracy, testAccuracy));
             record(new MetricsLog.Metric("epoch", name, epoch + 1, step, loss, trainAccuracy, testAccuracy, null,
                     wallSeconds()));
-            results.add(new ClassifierEpoch(phase, epoch + 1, loss, trainAccuracy, testAccuracy));
+            ClassifierEpoch result = new ClassifierEpoch(phase, epoch + 1, loss, trainAccuracy, testAccuracy);
+            results.add(result);
+            classifierEpochListener.accept(result);
         }
     }
 

@@ -62,6 +62,14 @@ class TrainEndToEndTest {
             assertTrue(Files.isRegularFile(run.resolve(f)), f);
         }
         assertTrue(!Files.exists(checkpoint.resolve(Checkpoint.STATE_FILE)), "a finished run leaves no trainer state");
+        try {
+            org.fusedbert.model.RunSummary summary = org.fusedbert.model.RunSummary.read(run);
+            assertTrue(summary.complete());
+            assertEquals(3, summary.mlmLosses().size());
+            assertEquals(4, summary.classifierEpochs().size());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
