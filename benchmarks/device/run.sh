@@ -13,7 +13,8 @@
 #   leak         1,000 allocate/launch/free cycles per device kind, free memory before and after
 #   report       the markdown report: $OUT/conformance-report.md, and on a GPU also
 #                $OUT/results/<date>-<gpu>-conformance.md (copy it to benchmarks/results/ and commit)
-# Further stages, run only when named: bench (benchmarks/device/bench.sh, fusedbert against PyTorch);
+# Further stages, run only when named: isolate (each test class alone on DEVICE, default jcuda,
+# with -Xcheck:jni, to find which operation crashes a JVM); bench (benchmarks/device/bench.sh, fusedbert against PyTorch);
 # seed (the seed's full training run: ./fusedbert train on IMDB on cuda, its report beside the
 # seed's figures, and the first MLM epoch again on jcuda, which must agree).
 #
@@ -188,6 +189,27 @@ stage_sanitizer() {
   done
 }
 
+# Each test class in its own JVM on one device kind (DEVICE, default jcuda), with the JVM's JNI
+# checks on: when a device crashes the JVM, this says which class (and so which operation) does it.
+stage_isolate() {
+  local device="${DEVICE:-jcuda}" classes=(org.fusedbert.device.cuda.GpuDeviceTest
+    org.fusedbert.tests.GraphCaptureConformanceTest org.fusedbert.tests.TrainingStepConformanceTest)
+  local c
+  for c in Adam Attention Batch CrossEntropy Dense Embedding LayerNorm Mlm Pooling Validation; do
+    classes+=("org.fusedbert.tests.conformance.${c}ConformanceTest")
+  done
+  mkdir -p "$OUT/isolate"
+  for c in "${classes[@]}"; do
+    local short="${c##*.}" lim
+    lim="$(limit "${ISOLATE_TIMEOUT:-25}")"
+    timeout --kill-after=5 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -Xcheck:jni -Dfusedbert.test.devices="$device" -cp "$CP" \
+      org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
+      --reports-dir "$OUT/isolate/$short" --select-class "$c" > "$OUT/isolate/$short.log" 2>&1
+    local rc=$?
+    say "isolate $device $short: exit $rc ($(grep -E 'tests (successful|failed)' "$OUT/isolate/$short.log" | tr -s ' ' | paste -sd, -))"
+  done
+}
+
 stage_leak() {
   junit "cuda,jcuda" "$OUT/junit/leak" "$OUT/leak.log" "$LEAK_TIMEOUT" \
     --select-class org.fusedbert.device.cuda.GpuDeviceTest --select-package org.fusedbert.tests --include-tag leak
@@ -227,7 +249,7 @@ stage_seed() {
   if [ "$GPU_NAME" = none ]; then
     echo "skipped: no GPU ($GPU_REASON)" > "$OUT/seed.log"; say "seed: skipped, no GPU"; return 0
   fi
-  if [ ! -f "$data" ]; then
+  if [ ! -e "$data" ]; then
     echo "skipped: no IMDB archive at $data (set SEED_DATA)" > "$OUT/seed.log"; say "seed: skipped, no $data"; return 0
   fi
   local run="$OUT/seed-run" base peak sampler
