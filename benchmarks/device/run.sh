@@ -19,7 +19,7 @@
 # seed's figures, and the first MLM epoch again on jcuda, which must agree).
 #
 # Environment: OUT (results; the device tool sets it, default benchmarks/device/out),
-# SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
+# SEED_JCUDA=0 (skip the seed stage's jcuda epoch), SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
 # copy ../shared/data's there, it is ignored, and carry it), SEED_ARGS (more train options),
 # TEST_DEVICES (device kinds for the
 # conformance stage), CONFORMANCE_TIMEOUT, SANITIZER_TIMEOUT, LEAK_TIMEOUT, SEED_TIMEOUT, BENCH_TIMEOUT
@@ -272,7 +272,7 @@ stage_seed() {
   say "seed: train exit $rc; $(grep -E 'test accuracy:|wall time:' "$OUT/seed.log" | tr -s ' ' | paste -sd';' -)"
   # A run cut short still gets its report (the epochs it finished); the jcuda check needs a whole run.
   local compare=()
-  if [ "$rc" -eq 0 ]; then
+  if [ "$rc" -eq 0 ] && [ "${SEED_JCUDA:-1}" != 0 ]; then
     say "seed: one MLM epoch on jcuda (log $OUT/seed-jcuda.log)"
     lim="$(limit "$SEED_TIMEOUT")"
     timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
