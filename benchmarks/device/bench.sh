@@ -30,7 +30,7 @@ COMMIT="$(sed -n 's/^commit=//p' "$PACK/MANIFEST" 2>/dev/null || true)"
 mkdir -p "$OUT/bench"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv > "$OUT/bench/nvidia-smi.csv" 2>&1 || true
 "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g -Djava.awt.headless=true \
-  -cp "$PACK/lib/*" org.fusedbert.bench.device.DeviceBench \
+  "-XX:ErrorFile=$OUT/bench/hs_err_%p.log" -cp "$PACK/lib/*" org.fusedbert.bench.device.DeviceBench \
   --out "$OUT/bench" --work "$WORK" --results "$OUT/bench/results" \
   --python "${PYTHON:-python3}" --peers-dir "$ROOT/benchmarks/peers" --commit "${COMMIT:-unknown}" \
   --peer-timeout "${PEER_TIMEOUT:-420}" ${BENCH_ARGS:-} "$@" 2>&1 | tee "$OUT/bench/device-bench.log"

@@ -58,7 +58,9 @@ say() { echo "run.sh: $*" | tee -a "$OUT/run.log" >&2; }
 unpack() {
   "$ROOT/benchmarks/device/unpack.sh" >/dev/null || exit 1
   JAVA="$PACK/jdk/bin/java"
-  JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Djava.awt.headless=true)
+  # A JVM that crashes leaves its hs_err report (the Java stack at the crash) with the results.
+  JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Djava.awt.headless=true
+    "-XX:ErrorFile=$OUT/hs_err_%p.log")
   CP="$PACK/lib/*"
 }
 
@@ -138,6 +140,9 @@ junit() {
 # (memory, copies, GEMMs, graphs) from java-api.
 SELECTORS=(--select-package org.fusedbert.tests --select-package org.fusedbert.device.cuda
   --include-classname '^.*(Conformance\w*|\.GpuDeviceTest)$' --exclude-tag leak)
+# CONFORMANCE_EXCLUDE: a class-name pattern left out of the conformance and sanitizer runs (a class
+# that crashes the JVM would otherwise hide every class after it; the isolate stage runs it alone).
+[ -n "${CONFORMANCE_EXCLUDE:-}" ] && SELECTORS+=(--exclude-classname "$CONFORMANCE_EXCLUDE")
 
 # ------------------------------------------------------------------ stages
 
@@ -198,13 +203,19 @@ stage_isolate() {
   for c in Adam Attention Batch CrossEntropy Dense Embedding LayerNorm Mlm Pooling Validation; do
     classes+=("org.fusedbert.tests.conformance.${c}ConformanceTest")
   done
+  # ISOLATE: the selections to run instead, space-separated: class names, or Class#method(types)
+  [ -n "${ISOLATE:-}" ] && read -r -a classes <<< "$ISOLATE"
   mkdir -p "$OUT/isolate"
+  local n=0
   for c in "${classes[@]}"; do
-    local short="${c##*.}" lim
+    local short lim select
+    n=$((n + 1))
+    short="$n-$(echo "${c##*.}" | tr -c 'A-Za-z0-9\n' '_' | cut -c1-60)"
+    if [[ "$c" == *'#'* ]]; then select=(--select-method "$c"); else select=(--select-class "$c"); fi
     lim="$(limit "${ISOLATE_TIMEOUT:-25}")"
     timeout --kill-after=5 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -Xcheck:jni -Dfusedbert.test.devices="$device" -cp "$CP" \
-      org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
-      --reports-dir "$OUT/isolate/$short" --select-class "$c" > "$OUT/isolate/$short.log" 2>&1
+      org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=verbose \
+      --reports-dir "$OUT/isolate/$short" "${select[@]}" > "$OUT/isolate/$short.log" 2>&1
     local rc=$?
     say "isolate $device $short: exit $rc ($(grep -E 'tests (successful|failed)' "$OUT/isolate/$short.log" | tr -s ' ' | paste -sd, -))"
   done

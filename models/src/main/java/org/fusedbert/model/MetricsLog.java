@@ -45,13 +45,27 @@ public final class MetricsLog implements AutoCloseable {
                          @JsonProperty("wall_s") double wallSeconds) {
     }
 
+    /** Draws a chart into a PNG stream; the default is xchart's bitmap encoder. */
+    interface ChartEncoder {
+        void encode(XYChart chart, java.io.OutputStream out) throws IOException;
+    }
+
     private final Path dir;
     private final BufferedWriter out;
     private final Map<String, List<double[]>> curves = new LinkedHashMap<>();
+    private final ChartEncoder encoder;
+    private final java.io.PrintStream warnings;
+    private String chartProblem;
 
     /** Appends to {@code dir/metrics.jsonl} (creating the directory). */
     public MetricsLog(Path dir) {
+        this(dir, (chart, s) -> BitmapEncoder.saveBitmap(chart, s, BitmapEncoder.BitmapFormat.PNG), System.err);
+    }
+
+    MetricsLog(Path dir, ChartEncoder encoder, java.io.PrintStream warnings) {
         this.dir = dir;
+        this.encoder = encoder;
+        this.warnings = warnings;
         try {
             Files.createDirectories(dir);
             readExisting(dir.resolve(METRICS_FILE));
@@ -100,10 +114,16 @@ public final class MetricsLog implements AutoCloseable {
         addToCurve(m);
     }
 
-    /** Draws every phase's loss against the global step into {@code loss.png} (atomically). */
-    public void writeChart() {
-        if (curves.isEmpty()) {
-            return;
+    /**
+     * Draws every phase's loss against the global step into {@code loss.png} (atomically). A chart
+     * is a convenience: where it cannot be drawn (a headless machine without fonts, as GPU servers
+     * often are) one warning says so and the run goes on; {@code metrics.jsonl} holds the data.
+     *
+     * @return whether {@code loss.png} is up to date
+     */
+    public boolean writeChart() {
+        if (curves.isEmpty() || chartProblem != null) {
+            return false;
         }
         XYChart chart = new XYChartBuilder().width(900).height(500).title("fusedbert training loss")
                 .xAxisTitle("step").yAxisTitle("loss").build();
@@ -118,9 +138,17 @@ public final class MetricsLog implements AutoCloseable {
             chart.addSeries(c.getKey(), x, y).setMarker(SeriesMarkers.NONE);
         }
         try {
-            AtomicFiles.write(dir.resolve(CHART_FILE), s -> BitmapEncoder.saveBitmap(chart, s, BitmapEncoder.BitmapFormat.PNG));
+            AtomicFiles.write(dir.resolve(CHART_FILE), s -> encoder.encode(chart, s));
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException(dir.resolve(CHART_FILE) + ": cannot write: " + e.getMessage(), e);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            chartProblem = e.getMessage() == null ? e.toString() : e.getMessage();
+            warnings.println("fusedbert: warning: " + dir.resolve(CHART_FILE) + " not drawn (" + chartProblem
+                    + "); the losses are in " + METRICS_FILE);
+            return false;
         }
     }
 
