@@ -10,7 +10,6 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
-import jcuda.driver.CUgraphNode;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 import org.fusedbert.device.Dim3;
@@ -229,12 +228,12 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
 
     @Override
     protected CapturedGraph endCapture() {
-        CUgraph graph = new CUgraph();
+        JCudaPointers.GraphHandle graph = new JCudaPointers.GraphHandle();
         check("cuStreamEndCapture", JCudaDriver.cuStreamEndCapture(stream, graph));
         CUgraphExec exec = new CUgraphExec();
         int nodeCount;
         try {
-            nodeCount = nodeCount(graph);
+            nodeCount = Math.toIntExact(CudaDriver.cuGraphGetNodeCount(MemorySegment.ofAddress(graph.address())));
             check("cuGraphInstantiate", JCudaDriver.cuGraphInstantiate(exec, graph, 0));
         } catch (RuntimeException e) {
             JCudaDriver.cuGraphDestroy(graph);
@@ -257,20 +256,6 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
                 check("cuGraphDestroy", JCudaDriver.cuGraphDestroy(graph));
             }
         };
-    }
-
-    /**
-     * The graph's node count through JCuda's array form of {@code cuGraphGetNodes}: the driver
-     * fills at most the array's length and reports fewer when there are fewer, so grow until it does.
-     */
-    private static int nodeCount(CUgraph graph) {
-        for (int capacity = 256; ; capacity *= 4) {
-            long[] count = {capacity};
-            check("cuGraphGetNodes", JCudaDriver.cuGraphGetNodes(graph, new CUgraphNode[capacity], count));
-            if (count[0] < capacity) {
-                return Math.toIntExact(count[0]);
-            }
-        }
     }
 
     @Override

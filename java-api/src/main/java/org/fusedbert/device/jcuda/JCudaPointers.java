@@ -67,6 +67,19 @@ public final class JCudaPointers {
         }
     }
 
+    /**
+     * A graph JCuda captures, whose {@code CUgraph} value the FFM driver binding reads: JCuda 12.6's
+     * {@code cuGraphGetNodes} passes an uninitialised {@code numNodes} to the driver together with
+     * its node array, so the driver may write past that array and corrupt the native heap (seen on
+     * an H200: the JVM died in malloc after the first captured graph). The node count is therefore
+     * asked through FFM with a NULL array, which only reads the count.
+     */
+    static final class GraphHandle extends jcuda.driver.CUgraph {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
     /** A stream JCuda creates, whose {@code CUstream} value cuBLASLt (FFM) needs. */
     static final class StreamHandle extends CUstream {
         long address() {
