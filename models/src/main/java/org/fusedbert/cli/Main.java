@@ -28,6 +28,10 @@ public final class Main implements Runnable {
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         System.setProperty("java.awt.headless", "true");
         CommandLine cli = new CommandLine(new Main());
+        // Every command answers --help and --version, as the one-line errors promise.
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            sub.getCommandSpec().mixinStandardHelpOptions(true);
+        }
         if (out != null) {
             cli.setOut(out);
         }

@@ -212,9 +212,15 @@ final class KernelCases {
             this.vocab = vocab;
         }
 
-        /** The rows the MLM head sees for {@code positions} tokens: 15% labelled, its planned capacity. */
+        /**
+         * The masked rows of {@code positions} tokens (15%), every one labelled: the op on the same rows
+         * PyTorch's linear + cross_entropy gets, as the issue's target compares them. The model's head
+         * adds a safety margin of unlabelled rows ({@link MlmHead#capacity}); that cost is in the
+         * end-to-end step, not here.
+         */
         static MlmCrossEntropy forPositions(int positions, int hidden, int vocab) {
-            return new MlmCrossEntropy(Math.round(0.15f * positions), MlmHead.capacity(positions, 0.15f), hidden, vocab);
+            int labelled = Math.round(0.15f * positions);
+            return new MlmCrossEntropy(labelled, labelled, hidden, vocab);
         }
 
         @Override

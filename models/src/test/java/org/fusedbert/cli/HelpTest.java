@@ -1,0 +1,18 @@
+package org.fusedbert.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class HelpTest {
+    /** The one-line errors say "see ./fusedbert X --help": that must work for every command. */
+    @ParameterizedTest
+    @ValueSource(strings = {"train", "pretrain", "finetune", "evaluate", "fill-mask", "predict", "prepare", "report", "info"})
+    void everyCommandPrintsItsUsageOnHelp(String command) {
+        CliRun run = CliRun.of(command, "--help");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("Usage: fusedbert " + command), run.out());
+    }
+}
