@@ -11,10 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The attention core of {@link CpuBackend}, one task per (batch, head). Each task copies its
  * head's Q rows and its valid K and V rows transposed ({@code [d, n]}, padded with zeros to whole
  * vectors) into arrays, then works query row by query row with Vector API lanes running over the
- * keys: products in float32 (16-term dot products), softmax normalisers and {@code delta} in
- * float64, exponentials by scalar {@code Math.exp} (the Vector API's {@code EXP} gives other bits
- * once compiled than interpreted, and the reference must not depend on warm-up). Keys at or past the valid length get
- * score -inf, hence probability 0 and zero gradient.
+ * keys: products in float32 (16-term dot products), softmax normalisers (added in key order) and
+ * {@code delta} in float64, exponentials by {@link VectorMath#exp}, which gives the same bits
+ * whether the JIT has compiled this code or not. Keys at or past the valid length get score -inf,
+ * hence probability 0 and zero gradient.
  */
 final class CpuAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -165,13 +165,13 @@ final class CpuAttention {
         float[] lseRow = new float[length];
         for (int i = 0; i < length; i++) {
             float max = scores(q, i, kt, n, nPad, scale, true, s);
-            // Scalar Math.exp and an in-order sum: the Vector API's EXP and reduceLanes(ADD) give
-            // different bits before and after JIT compilation, and the reference must not.
+            for (int jb = 0; jb < nPad; jb += VL) {
+                VectorMath.exp(FloatVector.fromArray(S, s, jb).sub(max)).intoArray(s, jb);
+            }
+            // In key order, not reduceLanes (whose order is the JIT's choice); padded keys are 0.
             double sum = 0;
-            for (int j = 0; j < nPad; j++) {
-                float e = (float) Math.exp(s[j] - max);
-                s[j] = e;
-                sum += e;
+            for (int j = 0; j < n; j++) {
+                sum += s[j];
             }
             weightedRows(s, v, n, dPad, o);
             float inv = (float) (1.0 / sum);
@@ -211,8 +211,8 @@ final class CpuAttention {
             deltaRow[i] = deltaI;
             scores(q, i, kt, n, nPad, scale, true, p);
             float rowLse = lseRow[i];
-            for (int j = 0; j < nPad; j++) {
-                p[j] = (float) Math.exp(p[j] - rowLse);
+            for (int jb = 0; jb < nPad; jb += VL) {
+                VectorMath.exp(FloatVector.fromArray(S, p, jb).sub(rowLse)).intoArray(p, jb);
             }
             // dP = dO_i . V_j, then dS = P (dP - delta_i); padded keys have P = 0, hence dS = 0
             scores(g, i, vt, n, nPad, 1f, false, ds);

@@ -3,9 +3,13 @@ package org.fusedbert.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 import org.fusedbert.api.Activation;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
+import org.fusedbert.api.Checks;
 import org.fusedbert.api.DType;
 import org.fusedbert.api.Dropout;
 import org.fusedbert.api.MaskingSpec;
@@ -21,7 +25,11 @@ import org.fusedbert.api.Tensor;
  * float32; sums that decide accuracy (layernorm statistics, softmax normalisers, losses, bias,
  * gamma/beta and embedding gradients, the whole attention core) accumulate in float64. Every
  * operation is deterministic: parallel work is cut into chunks fixed by the problem size, each
- * writing its own outputs, and reductions add per-chunk partials in chunk order. Matrix products
+ * writing its own outputs, and reductions add per-chunk partials in chunk order, so the thread
+ * count ({@link #CpuBackend(int)}) does not change a bit. Nor does the JIT: exponentials are
+ * {@code VectorMath.exp} and vector sums are added lane by lane in a fixed order, never the Vector
+ * API's {@code EXP} or floating-point {@code reduceLanes(ADD)}, whose results depend on whether
+ * C2 has compiled the caller. Matrix products
  * run on {@link Sgemm}. Dropout and MLM masking draw from {@link Philox} exactly as {@link Dropout}
  * and {@link MaskingSpec} document, so kernels can reproduce the masks bit for bit.
  *
@@ -31,13 +39,39 @@ import org.fusedbert.api.Tensor;
 public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Elements per chunk of an element-wise operation. */
     private static final int ELEMENT_GRAIN = 1 << 15;
     /** Elements per chunk of a row-wise operation: rows per chunk = this / row length. */
     private static final int ROW_GRAIN_ELEMENTS = 1 << 13;
 
-    /** A CPU backend; all instances share the process-wide worker pool. */
+    private final CpuThreads threads;
+
+    /**
+     * A CPU backend on the process-wide default pool: one worker per core, or
+     * {@code -Dfusedbert.cpu.threads}.
+     */
     public CpuBackend() {
+        this.threads = CpuThreads.DEFAULT;
+    }
+
+    /**
+     * A CPU backend whose parallel work runs on {@code threads} workers (a pool shared by every
+     * backend of that count). Results are bit-identical for every thread count: work is cut by the
+     * problem size, never by the threads.
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public CpuBackend(int threads) {
+        if (threads < 1) {
+            throw Checks.fail("CpuBackend", "threads", ">= 1", threads);
+        }
+        this.threads = CpuThreads.of(threads);
+    }
+
+    /** Worker threads this backend's parallel operations use. */
+    public int threads() {
+        return threads.threads;
     }
 
     @Override
@@ -101,7 +135,7 @@ public final class CpuBackend implements Backend {
     public void synchronize() {
     }
 
-    /** Nothing backend-wide to free: the worker pool is shared by the process and its threads are daemons. */
+    /** Nothing backend-wide to free: worker pools are shared by the process and their threads are daemons. */
     @Override
     public void close() {
     }
@@ -115,7 +149,7 @@ public final class CpuBackend implements Backend {
         MemorySegment idSeg = ids.segment();
         OpChecks.tokenIds("embeddingForward", "ids", idSeg, ids.numel(), vocab);
         MemorySegment tok = tokenTable.segment(), pos = positionTable.segment(), o = out.segment();
-        CpuThreads.forRange(batch * length, rowGrain(hidden), (from, to) -> {
+        threads.forRange(batch * length, rowGrain(hidden), (from, to) -> {
             float[] t = new float[hidden];
             float[] p = new float[hidden];
             for (int r = from; r < to; r++) {
@@ -160,7 +194,7 @@ public final class CpuBackend implements Backend {
             }
         }
         MemorySegment d = dOut.segment(), dTok = dTokenTable.segment(), dPos = dPositionTable.segment();
-        CpuThreads.forRange(distinct, Math.max(1, rowGrain(hidden) / 4), (from, to) -> {
+        threads.forRange(distinct, Math.max(1, rowGrain(hidden) / 4), (from, to) -> {
             double[] acc = new double[hidden];
             float[] row = new float[hidden];
             for (int u = from; u < to; u++) {
@@ -172,7 +206,7 @@ public final class CpuBackend implements Backend {
                 addInto(dTok, (long) id * hidden, row, acc);
             }
         });
-        CpuThreads.forRange(length, Math.max(1, rowGrain(hidden) / Math.max(1, batch)), (from, to) -> {
+        threads.forRange(length, Math.max(1, rowGrain(hidden) / Math.max(1, batch)), (from, to) -> {
             double[] acc = new double[hidden];
             float[] row = new float[hidden];
             for (int l = from; l < to; l++) {
@@ -213,7 +247,7 @@ public final class CpuBackend implements Backend {
         int m = transposeA ? a.dim(-1) : aRows;
         int k = transposeA ? aRows : a.dim(-1);
         int n = transposeB ? bRows : b.dim(-1);
-        Sgemm.sgemm(transposeA, transposeB, m, n, k, 1f,
+        Sgemm.sgemm(threads, transposeA, transposeB, m, n, k, 1f,
                 a.segment(), 0, Math.max(1, a.dim(-1)), b.segment(), 0, Math.max(1, b.dim(-1)),
                 bias == null ? null : bias.segment(), activation, accumulate ? 1f : 0f,
                 c.segment(), 0, Math.max(1, n));
@@ -236,7 +270,7 @@ public final class CpuBackend implements Backend {
         MemorySegment xs = x.segment(), os = out.segment();
         float[] bv = bias == null ? new float[cols] : bias.toFloatArray();
         boolean relu = activation == Activation.RELU;
-        CpuThreads.forRange(rows, rowGrain(cols), (from, to) -> {
+        threads.forRange(rows, rowGrain(cols), (from, to) -> {
             float[] row = new float[cols];
             for (int r = from; r < to; r++) {
                 MemorySegment.copy(xs, F, (long) r * cols * 4, row, 0, cols);
@@ -279,11 +313,11 @@ public final class CpuBackend implements Backend {
     }
 
     /** Column sums of a [rows, cols] matrix in float64, from per-chunk partials added in chunk order. */
-    private static double[] columnSums(MemorySegment s, int rows, int cols) {
+    private double[] columnSums(MemorySegment s, int rows, int cols) {
         int grain = rowGrain(cols);
         int chunks = chunks(rows, grain);
         double[][] partial = new double[chunks][];
-        CpuThreads.forChunks(chunks, chunk -> {
+        threads.forChunks(chunks, chunk -> {
             double[] acc = new double[cols];
             float[] row = new float[cols];
             int to = (int) Math.min(rows, (long) chunk * grain + grain);
@@ -308,7 +342,7 @@ public final class CpuBackend implements Backend {
         OpChecks.attentionForward(this, qkv, validLengths, heads, scale, out, lse);
         CpuAttention attention = attention("attentionForward", qkv, validLengths, heads, scale);
         MemorySegment qs = qkv.segment(), os = out.segment(), ls = lse.segment();
-        CpuThreads.forChunks(attention.tasks(), task -> attention.forward(task / heads, task % heads, qs, os, ls));
+        threads.forChunks(attention.tasks(), task -> attention.forward(task / heads, task % heads, qs, os, ls));
     }
 
     @Override
@@ -318,7 +352,7 @@ public final class CpuBackend implements Backend {
         CpuAttention attention = attention("attentionBackward", qkv, validLengths, heads, scale);
         MemorySegment qs = qkv.segment(), os = out.segment(), ls = lse.segment(), dos = dOut.segment();
         MemorySegment deltas = delta.segment(), dqs = dqkv.segment();
-        CpuThreads.forChunks(attention.tasks(),
+        threads.forChunks(attention.tasks(),
                 task -> attention.backward(task / heads, task % heads, qs, os, ls, dos, deltas, dqs));
     }
 
@@ -347,7 +381,7 @@ public final class CpuBackend implements Backend {
         int step = dropout.active() ? dropout.stepCounter().getInt(0) : 0;
         MemorySegment rs = residual.segment(), ss = sublayer.segment(), os = out.segment();
         MemorySegment ms = mean.segment(), rstds = rstd.segment();
-        CpuThreads.forRange(rows, rowGrain(cols), (from, to) -> {
+        threads.forRange(rows, rowGrain(cols), (from, to) -> {
             float[] s = new float[cols];
             float[] keep = new float[cols];
             int[] words = new int[4];
@@ -392,7 +426,7 @@ public final class CpuBackend implements Backend {
         int chunks = chunks(rows, grain);
         double[][] gammaPartial = new double[chunks][];
         double[][] betaPartial = new double[chunks][];
-        CpuThreads.forChunks(chunks, chunk -> {
+        threads.forChunks(chunks, chunk -> {
             float[] s = new float[cols];
             float[] keep = new float[cols];
             float[] dy = new float[cols];
@@ -498,9 +532,10 @@ public final class CpuBackend implements Backend {
         double invN = labelled == 0 ? 0.0 : 1.0 / labelled;
         double[] rowLoss = new double[rows];
         MemorySegment ls = logits.segment();
-        CpuThreads.forRange(rows, rowGrain(classes), (from, to) -> {
+        threads.forRange(rows, rowGrain(classes), (from, to) -> {
             float[] x = new float[classes];
             double[] e = new double[classes];
+            double[] lanes = new double[D.length()];
             for (int r = from; r < to; r++) {
                 long offset = (long) r * classes * 4;
                 if (label[r] == -1) {
@@ -514,7 +549,7 @@ public final class CpuBackend implements Backend {
                     max = Math.max(max, x[c]);
                     e[c] = x[c];
                 }
-                double sum = expShiftedSum(e, classes, max);
+                double sum = expShiftedSum(e, classes, max, lanes);
                 rowLoss[r] = max + Math.log(sum) - x[label[r]];
                 double norm = invN / sum;
                 for (int c = 0; c < classes; c++) {
@@ -532,17 +567,25 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * {@code e[c] = exp(e[c] - shift)} for c &lt; n; returns their sum, added in index order. Scalar
-     * {@code Math.exp}: the Vector API's EXP and lane reductions differ before and after JIT
-     * compilation, which would make the reference's results depend on the JVM's warm-up.
+     * {@code e[c] = exp(e[c] - shift)} for c &lt; n, in float64 vector lanes (a masked vector for the
+     * tail, so every element gets the same exp); returns their sum: lane-wise partial sums over
+     * vectors, then the lanes in order, the same bits in every JIT state.
      */
-    private static double expShiftedSum(double[] e, int n, double shift) {
-        double sum = 0;
-        for (int c = 0; c < n; c++) {
-            e[c] = Math.exp(e[c] - shift);
-            sum += e[c];
+    private static double expShiftedSum(double[] e, int n, double shift, double[] lanes) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int c = 0;
+        for (; c <= n - D.length(); c += D.length()) {
+            DoubleVector v = VectorMath.exp(DoubleVector.fromArray(D, e, c).sub(shift));
+            v.intoArray(e, c);
+            acc = acc.add(v);
         }
-        return sum;
+        if (c < n) {
+            VectorMask<Double> tail = D.indexInRange(c, n);
+            DoubleVector v = VectorMath.exp(DoubleVector.fromArray(D, e, c, tail).sub(shift));
+            v.intoArray(e, c, tail);
+            acc = acc.add(v, tail);
+        }
+        return VectorMath.sumInOrder(acc, lanes);
     }
 
     @Override
@@ -550,7 +593,7 @@ public final class CpuBackend implements Backend {
         OpChecks.maxPoolForward(this, x, out, argmax);
         int batch = x.dim(0), length = x.dim(1), hidden = x.dim(2);
         MemorySegment xs = x.segment(), os = out.segment(), as = argmax.segment();
-        CpuThreads.forRange(batch, Math.max(1, rowGrain(hidden) / length), (from, to) -> {
+        threads.forRange(batch, Math.max(1, rowGrain(hidden) / length), (from, to) -> {
             float[] best = new float[hidden];
             int[] where = new int[hidden];
             float[] row = new float[hidden];
@@ -637,7 +680,7 @@ public final class CpuBackend implements Backend {
         MemorySegment is = ids.segment(), ms = maskedIds.segment(), ls = labels.segment();
         OpChecks.intRange("mlmMask", "ids", is, n, 0, spec.maskId());
         int step = stepCounter.getInt(0);
-        CpuThreads.forRange(n, ELEMENT_GRAIN / 8, (from, to) -> {
+        threads.forRange(n, ELEMENT_GRAIN / 8, (from, to) -> {
             for (int p = from; p < to; p++) {
                 long d = spec.draw(is.getAtIndex(I, p), p, step);
                 ms.setAtIndex(I, p, (int) d);
@@ -781,8 +824,8 @@ public final class CpuBackend implements Backend {
     }
 
     /** Runs {@code body} over {@code [0, n)} in chunks of {@link #ELEMENT_GRAIN} elements, in parallel. */
-    private static void forElementChunks(long n, ElementChunk body) {
-        CpuThreads.forChunks(chunks(n, ELEMENT_GRAIN), chunk -> {
+    private void forElementChunks(long n, ElementChunk body) {
+        threads.forChunks(chunks(n, ELEMENT_GRAIN), chunk -> {
             long from = (long) chunk * ELEMENT_GRAIN;
             body.run(from, (int) Math.min(ELEMENT_GRAIN, n - from));
         });

@@ -2,25 +2,40 @@ package org.fusedbert.cpu;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * The worker pool of the CPU engine: one process-wide {@link ForkJoinPool} of daemon threads, as
- * many as there are cores (system property {@code fusedbert.cpu.threads} overrides it).
+ * A worker pool of the CPU engine: a {@link ForkJoinPool} of daemon threads, one per thread count
+ * and process ({@link #of}). The default, {@link #DEFAULT}, has as many threads as there are cores
+ * (system property {@code fusedbert.cpu.threads} overrides it).
  *
  * <p>Work is split into chunks whose bounds depend only on the problem size, never on the thread
  * count, and every chunk writes disjoint outputs; reductions keep one partial per chunk and add
  * them in chunk order. So results are bit-identical whatever the number of threads.
  */
 final class CpuThreads {
-    static final int THREADS = Math.max(1, Integer.getInteger("fusedbert.cpu.threads",
-            Runtime.getRuntime().availableProcessors()));
+    private static final ConcurrentMap<Integer, CpuThreads> BY_COUNT = new ConcurrentHashMap<>();
 
-    private static final ForkJoinPool POOL = new ForkJoinPool(THREADS);
+    /** The pool of {@code new CpuBackend()}: one thread per core, or {@code -Dfusedbert.cpu.threads}. */
+    static final CpuThreads DEFAULT = of(Math.max(1, Integer.getInteger("fusedbert.cpu.threads",
+            Runtime.getRuntime().availableProcessors())));
 
-    private CpuThreads() {
+    /** Worker threads: parallel loops use at most this many. */
+    final int threads;
+    private final ForkJoinPool pool;
+
+    private CpuThreads(int threads) {
+        this.threads = threads;
+        this.pool = new ForkJoinPool(threads);
+    }
+
+    /** The process-wide pool of {@code threads} workers (created on first use; its threads are daemons). */
+    static CpuThreads of(int threads) {
+        return BY_COUNT.computeIfAbsent(threads, CpuThreads::new);
     }
 
     /** The body of a parallel loop over a range of indices. */
@@ -39,7 +54,7 @@ final class CpuThreads {
      * Runs {@code body} over {@code [0, n)} cut into consecutive chunks of {@code grain} indices
      * (the last may be shorter), in parallel when there is more than one chunk.
      */
-    static void forRange(int n, int grain, RangeBody body) {
+    void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) {
             return;
         }
@@ -49,23 +64,23 @@ final class CpuThreads {
     }
 
     /** Runs {@code body(c)} for every {@code c} in {@code [0, chunks)}, in parallel when it pays. */
-    static void forChunks(int chunks, ChunkBody body) {
+    void forChunks(int chunks, ChunkBody body) {
         if (chunks <= 0) {
             return;
         }
         // Nested calls (an op inside a parallel region) and single chunks run on the caller.
-        if (chunks == 1 || THREADS == 1 || ForkJoinTask.inForkJoinPool()) {
+        if (chunks == 1 || threads == 1 || ForkJoinTask.inForkJoinPool()) {
             for (int c = 0; c < chunks; c++) {
                 body.run(c);
             }
             return;
         }
-        POOL.invoke(new Chunks(body, 0, chunks));
+        pool.invoke(new Chunks(body, 0, chunks));
     }
 
     /** Runs each task once, in parallel, and returns when all are done. */
-    static void runAll(List<Runnable> tasks) {
-        if (tasks.size() <= 1 || THREADS == 1 || ForkJoinTask.inForkJoinPool()) {
+    void runAll(List<Runnable> tasks) {
+        if (tasks.size() <= 1 || threads == 1 || ForkJoinTask.inForkJoinPool()) {
             tasks.forEach(Runnable::run);
             return;
         }
@@ -73,7 +88,7 @@ final class CpuThreads {
         for (Runnable r : tasks) {
             forked.add(ForkJoinTask.adapt(r));
         }
-        POOL.invoke(new RecursiveAction() {
+        pool.invoke(new RecursiveAction() {
             @Override
             protected void compute() {
                 invokeAll(forked);

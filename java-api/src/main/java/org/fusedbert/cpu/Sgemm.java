@@ -22,7 +22,8 @@ import org.fusedbert.api.Checks;
  * strips, and a register-blocked micro-kernel ({@code MR x NR} accumulators, Vector API FMAs)
  * computes each tile over one K panel. The work is split over the CPU threads by columns of C
  * (by rows when C has more rows than columns); every element of C is summed by one thread in a fixed order (K panels
- * in order, ascending k inside), so results are deterministic and independent of the thread count.
+ * in order, ascending k inside, one FMA chain per element whatever tile or part it falls in), so
+ * results are deterministic and independent of the thread count, although the split is not.
  */
 public final class Sgemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -75,6 +76,15 @@ public final class Sgemm {
                              MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
                              MemorySegment bias, Activation act, float beta,
                              MemorySegment c, long cOffset, int ldc) {
+        sgemm(CpuThreads.DEFAULT, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, bias, act, beta,
+                c, cOffset, ldc);
+    }
+
+    /** {@link #sgemm} on the workers of {@code pool}; the result is the same bits for every pool. */
+    static void sgemm(CpuThreads pool, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+                      MemorySegment bias, Activation act, float beta,
+                      MemorySegment c, long cOffset, int ldc) {
         validate(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, bias, act, c, cOffset, ldc);
         if (m == 0 || n == 0) {
             return;
@@ -86,7 +96,7 @@ public final class Sgemm {
             return;
         }
         long macs = (long) m * n * k;
-        int threads = macs < PARALLEL_MIN_MACS ? 1 : CpuThreads.THREADS;
+        int threads = macs < PARALLEL_MIN_MACS ? 1 : pool.threads;
         if (threads == 1) {
             compute(call, 0, m, 0, n);
             return;
@@ -111,7 +121,7 @@ public final class Sgemm {
         } else {
             parts.add(() -> compute(call, 0, m, 0, n));
         }
-        CpuThreads.runAll(parts);
+        pool.runAll(parts);
     }
 
     private static void validate(boolean transA, boolean transB, int m, int n, int k,
