@@ -622,11 +622,7 @@ public final class OpChecks {
         if (t.rank() < 2) {
             throw Checks.fail(op, arg, "at least 2 dimensions", t.rank() + " (shape " + Arrays.toString(t.shape()) + ")");
         }
-        long rows = 1;
-        for (int i = 0; i < t.rank() - 1; i++) {
-            rows *= t.dim(i);
-        }
-        return new long[] {rows, t.dim(-1)};
+        return new long[] {t.rows(), t.dim(-1)};
     }
 
     /** A float32 tensor of rank &gt;= 1 holding {@code rows} rows of {@code cols} (its last dimension). */

@@ -90,6 +90,15 @@ public final class Tensor implements AutoCloseable {
         return shape[i < 0 ? shape.length + i : i];
     }
 
+    /** The product of all dimensions but the last: the rows of this tensor read as a matrix (1 for a scalar or vector). */
+    public long rows() {
+        long r = 1;
+        for (int i = 0; i < shape.length - 1; i++) {
+            r *= shape[i];
+        }
+        return r;
+    }
+
     /** Number of elements. */
     public long numel() {
         return numel;

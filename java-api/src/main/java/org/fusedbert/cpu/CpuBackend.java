@@ -242,8 +242,8 @@ public final class CpuBackend implements Backend {
     public void matmul(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor bias,
                        Activation activation, boolean accumulate, Tensor c) {
         OpChecks.matmul(this, a, transposeA, b, transposeB, bias, activation, accumulate, c);
-        int aRows = (int) rowsOf(a);
-        int bRows = (int) rowsOf(b);
+        int aRows = (int) a.rows();
+        int bRows = (int) b.rows();
         int m = transposeA ? a.dim(-1) : aRows;
         int k = transposeA ? aRows : a.dim(-1);
         int n = transposeB ? bRows : b.dim(-1);
@@ -253,20 +253,11 @@ public final class CpuBackend implements Backend {
                 c.segment(), 0, Math.max(1, n));
     }
 
-    /** Product of all dimensions but the last. */
-    private static long rowsOf(Tensor t) {
-        long rows = 1;
-        for (int i = 0; i < t.rank() - 1; i++) {
-            rows *= t.dim(i);
-        }
-        return rows;
-    }
-
     @Override
     public void biasActivation(Tensor x, Tensor bias, Activation activation, Tensor out) {
         OpChecks.biasActivation(this, x, bias, activation, out);
         int cols = x.dim(-1);
-        int rows = (int) rowsOf(x);
+        int rows = (int) x.rows();
         MemorySegment xs = x.segment(), os = out.segment();
         float[] bv = bias == null ? new float[cols] : bias.toFloatArray();
         boolean relu = activation == Activation.RELU;
@@ -303,7 +294,7 @@ public final class CpuBackend implements Backend {
     public void biasGradient(Tensor dy, Tensor dBias, boolean accumulate) {
         OpChecks.biasGradient(this, dy, dBias, accumulate);
         int cols = dy.dim(-1);
-        int rows = (int) rowsOf(dy);
+        int rows = (int) dy.rows();
         double[] sums = columnSums(dy.segment(), rows, cols);
         MemorySegment db = dBias.segment();
         for (int c = 0; c < cols; c++) {
@@ -376,7 +367,7 @@ public final class CpuBackend implements Backend {
                                            Dropout dropout, Tensor out, Tensor mean, Tensor rstd) {
         OpChecks.addDropoutLayerNormForward(this, residual, sublayer, gamma, beta, eps, dropout, out, mean, rstd);
         int cols = residual.dim(-1);
-        int rows = (int) rowsOf(residual);
+        int rows = (int) residual.rows();
         float[] g = gamma.toFloatArray(), bt = beta.toFloatArray();
         int step = dropout.active() ? dropout.stepCounter().getInt(0) : 0;
         MemorySegment rs = residual.segment(), ss = sublayer.segment(), os = out.segment();
@@ -416,7 +407,7 @@ public final class CpuBackend implements Backend {
         OpChecks.addDropoutLayerNormBackward(this, dOut, residual, sublayer, gamma, mean, rstd, dropout, dResidual,
                 dSublayer, dGamma, dBeta);
         int cols = residual.dim(-1);
-        int rows = (int) rowsOf(residual);
+        int rows = (int) residual.rows();
         float[] g = gamma.toFloatArray();
         int step = dropout.active() ? dropout.stepCounter().getInt(0) : 0;
         MemorySegment dos = dOut.segment(), rs = residual.segment(), ss = sublayer.segment();
@@ -520,7 +511,7 @@ public final class CpuBackend implements Backend {
     public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
         OpChecks.softmaxCrossEntropy(this, logits, labels, loss);
         int classes = logits.dim(-1);
-        int rows = (int) rowsOf(logits);
+        int rows = (int) logits.rows();
         MemorySegment labelSeg = labels.segment();
         OpChecks.labels("softmaxCrossEntropy", "labels", labelSeg, rows, classes);
         int[] label = new int[rows];
@@ -694,8 +685,8 @@ public final class CpuBackend implements Backend {
                                    Tensor count) {
         OpChecks.gatherLabelledRows(this, hidden, labels, rows, rowLabels, rowIndex, count);
         int cols = hidden.dim(-1);
-        int n = (int) rowsOf(hidden);
-        int capacity = (int) rowsOf(rows);
+        int n = (int) hidden.rows();
+        int capacity = (int) rows.rows();
         MemorySegment labelSeg = labels.segment();
         OpChecks.labels("gatherLabelledRows", "labels", labelSeg, n, Integer.MAX_VALUE);
         MemorySegment hs = hidden.segment(), rs = rows.segment(), rls = rowLabels.segment(), ris = rowIndex.segment();
@@ -725,8 +716,8 @@ public final class CpuBackend implements Backend {
     public void scatterRows(Tensor dRows, Tensor rowIndex, Tensor dHidden) {
         OpChecks.scatterRows(this, dRows, rowIndex, dHidden);
         int cols = dRows.dim(-1);
-        int capacity = (int) rowsOf(dRows);
-        int n = (int) rowsOf(dHidden);
+        int capacity = (int) dRows.rows();
+        int n = (int) dHidden.rows();
         MemorySegment ris = rowIndex.segment();
         OpChecks.labels("scatterRows", "rowIndex", ris, capacity, n);
         MemorySegment rs = dRows.segment(), hs = dHidden.segment();

@@ -192,7 +192,7 @@ public final class DeviceBackend implements Backend {
     public void matmul(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor bias,
                        Activation activation, boolean accumulate, Tensor c) {
         OpChecks.matmul(this, a, transposeA, b, transposeB, bias, activation, accumulate, c);
-        int aRows = Math.toIntExact(rows(a)), bRows = Math.toIntExact(rows(b));
+        int aRows = Math.toIntExact(a.rows()), bRows = Math.toIntExact(b.rows());
         int aCols = a.dim(-1), bCols = b.dim(-1);
         int m = transposeA ? aCols : aRows;
         int k = transposeA ? aRows : aCols;
@@ -203,14 +203,6 @@ public final class DeviceBackend implements Backend {
         device.gemm(new GemmSpec(transposeA, transposeB, m, n, k, a.address(), Math.max(1, aCols),
                 b.address(), Math.max(1, bCols), bias == null ? 0L : bias.address(), activation,
                 accumulate ? 1f : 0f, c.address(), Math.max(1, n)));
-    }
-
-    private static long rows(Tensor t) {
-        long r = 1;
-        for (int i = 0; i < t.rank() - 1; i++) {
-            r *= t.dim(i);
-        }
-        return r;
     }
 
     @Override
@@ -346,7 +338,7 @@ public final class DeviceBackend implements Backend {
         OpChecks.scatterRows(this, dRows, rowIndex, dHidden);
         MemorySegment values = hostValues(rowIndex);
         if (values != null) {
-            OpChecks.labels("scatterRows", "rowIndex", values, rowIndex.numel(), Math.toIntExact(rows(dHidden)));
+            OpChecks.labels("scatterRows", "rowIndex", values, rowIndex.numel(), Math.toIntExact(dHidden.rows()));
         }
         mlm.scatterRows(dRows, rowIndex, dHidden);
     }

@@ -79,6 +79,9 @@ class CpuMemoryTest {
             t.copyFrom(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
             Tensor flat = t.view(-1);
             assertArrayEquals(new int[] {12}, flat.shape());
+            assertEquals(1, flat.rows(), "a vector is one row");
+            assertEquals(4, t.rows());
+            assertEquals(6, t.view(2, 3, 2).rows(), "all dimensions but the last");
             Tensor rows = t.narrow(1, 2);
             assertArrayEquals(new int[] {2, 3}, rows.shape());
             assertArrayEquals(new float[] {3, 4, 5, 6, 7, 8}, rows.toFloatArray());
