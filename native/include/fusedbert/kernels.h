@@ -170,9 +170,10 @@ extern "C" __global__ void fb_attention_backward_dq_d128(const float* qkv, const
 // rstd = 1 / sqrt(var(s) + eps) (biased variance). Dropout keeps element e = row * H + col when
 // Philox.uniform(seed, e, site, step[0], DOMAIN_DROPOUT) >= rate (org.fusedbert.api.Dropout) and
 // multiplies it by 1 / (1 - rate); the backward regenerates the mask, nothing is stored.
-// The float4 variants _v4x{1,2,4,8} need H % 4 == 0, H <= 128 * CHUNKS and every pointer 16-byte
-// aligned: one warp per row, each lane holding CHUNKS float4 of the row in registers. The plain
-// variants serve any H (odd, unaligned, or > 1024) with the row cached in dynamic shared memory.
+// The float4 variants _v4x<C> (C = 1..8) need H % 4 == 0, H <= 128 * C and every pointer 16-byte
+// aligned: each lane holds C float4 of a row in registers (the launch takes C = ceil(H / 128)).
+// The plain variants serve any H (odd, unaligned, or > 1024) with the row cached in dynamic
+// shared memory.
 #define FB_LAYERNORM_FORWARD_PARAMS                                                                  \
   const float *residual, const float *sublayer, const float *gamma, const float *beta, float *out,    \
       float *mean, float *rstd, int rows, int hidden, float eps, float dropoutRate,                    \
@@ -194,7 +195,11 @@ extern "C" __global__ void fb_attention_backward_dq_d128(const float* qkv, const
  */
 extern "C" __global__ void fb_layernorm_forward_v4x1(FB_LAYERNORM_FORWARD_PARAMS);
 extern "C" __global__ void fb_layernorm_forward_v4x2(FB_LAYERNORM_FORWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_forward_v4x3(FB_LAYERNORM_FORWARD_PARAMS);
 extern "C" __global__ void fb_layernorm_forward_v4x4(FB_LAYERNORM_FORWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_forward_v4x5(FB_LAYERNORM_FORWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_forward_v4x6(FB_LAYERNORM_FORWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_forward_v4x7(FB_LAYERNORM_FORWARD_PARAMS);
 extern "C" __global__ void fb_layernorm_forward_v4x8(FB_LAYERNORM_FORWARD_PARAMS);
 /**
  * Forward, any hidden size: one warp per row, W rows per block, s cached in shared memory.
@@ -203,7 +208,21 @@ extern "C" __global__ void fb_layernorm_forward_v4x8(FB_LAYERNORM_FORWARD_PARAMS
  */
 extern "C" __global__ void fb_layernorm_forward(FB_LAYERNORM_FORWARD_PARAMS);
 
-#define FB_LAYERNORM_MAX_BLOCKS 512
+// The float4 backward's launch geometry, one line per kernel fb_layernorm_backward_v4x<CHUNKS>:
+// X(CHUNKS, ROWS, WARPS, MIN_BLOCKS): blocks of 32 * WARPS threads, each warp taking ROWS rows
+// per step; grid G = min(ceil(rows / (WARPS * ROWS)), multiprocessors * MIN_BLOCKS), MIN_BLOCKS
+// being also the kernel's __launch_bounds__ minimum (so that grid is resident at once). layernorm.cu
+// defines the entry points from these lines; LayerNormKernelsTest checks the launch class.
+#define FB_LAYERNORM_BACKWARD_GEOMETRY(X) \
+  X(1, 4, 4, 4)                           \
+  X(2, 2, 4, 4)                           \
+  X(3, 2, 4, 3)                           \
+  X(4, 1, 4, 4)                           \
+  X(5, 1, 4, 3)                           \
+  X(6, 1, 4, 3)                           \
+  X(7, 1, 4, 2)                           \
+  X(8, 1, 4, 2)
+
 #define FB_LAYERNORM_BACKWARD_PARAMS                                                                 \
   const float *dOut, const float *residual, const float *sublayer, const float *gamma, const float *mean, \
       const float *rstd, float *dResidual, float *dSublayer, float *partials, float *dGamma, float *dBeta, \
@@ -211,13 +230,14 @@ extern "C" __global__ void fb_layernorm_forward(FB_LAYERNORM_FORWARD_PARAMS);
 /**
  * Backward, float4 registers: with xhat = (s - mean) * rstd and g = dOut * gamma,
  * dResidual = ds = rstd * (g - mean(g) - xhat * mean(g * xhat)), dSublayer = ds * mask / (1 - rate);
- * dGamma += sum over rows of dOut * xhat, dBeta += sum of dOut, without float atomics: each block
- * sums its rows (warps added in a fixed order); a one-block grid adds straight into dGamma/dBeta,
- * a larger grid G writes partials[b][0, H) (dGamma) and [H, 2H) (dBeta), which
- * fb_elementwise_reduce_partials (stride 2H, twice) then adds in block order. Rows go to warps
- * block-major: row = blockIdx.x * 8 + warp, then + gridDim.x * 8.
- * Launch: grid (G = min(ceil(rows / 8), FB_LAYERNORM_MAX_BLOCKS)), block (256),
- *         dynamic shared memory 2 * hidden * 4 bytes.
+ * dGamma += sum over rows of dOut * xhat, dBeta += sum of dOut, without float atomics: each warp
+ * keeps its rows' column sums in registers, each block adds its warps' sums in warp order; a
+ * one-block grid adds straight into dGamma/dBeta, a larger grid G writes partials[b][0, H)
+ * (dGamma) and [H, 2H) (dBeta), which fb_layernorm_backward_finish then adds in a fixed order.
+ * Rows go to warps by a fixed rule: grid warp w = blockIdx.x * WARPS + warp takes rows
+ * w + k * G * WARPS, k = 0, 1, ... (ROWS consecutive k per step).
+ * Launch: FB_LAYERNORM_BACKWARD_GEOMETRY: grid (G), block (32 * WARPS),
+ *         dynamic shared memory WARPS * 2 * hidden * 4 bytes.
  * @param dOut      [rows, hidden] float32; read
  * @param residual, sublayer  [rows, hidden] float32; read (s and the mask are recomputed)
  * @param gamma     [hidden] float32; read
@@ -230,16 +250,31 @@ extern "C" __global__ void fb_layernorm_forward(FB_LAYERNORM_FORWARD_PARAMS);
  */
 extern "C" __global__ void fb_layernorm_backward_v4x1(FB_LAYERNORM_BACKWARD_PARAMS);
 extern "C" __global__ void fb_layernorm_backward_v4x2(FB_LAYERNORM_BACKWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_backward_v4x3(FB_LAYERNORM_BACKWARD_PARAMS);
 extern "C" __global__ void fb_layernorm_backward_v4x4(FB_LAYERNORM_BACKWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_backward_v4x5(FB_LAYERNORM_BACKWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_backward_v4x6(FB_LAYERNORM_BACKWARD_PARAMS);
+extern "C" __global__ void fb_layernorm_backward_v4x7(FB_LAYERNORM_BACKWARD_PARAMS);
 extern "C" __global__ void fb_layernorm_backward_v4x8(FB_LAYERNORM_BACKWARD_PARAMS);
 /**
- * Backward, any hidden size: as the float4 variant, W warps per block, each warp's column partials
- * in shared memory (then summed in warp order).
- * Launch: grid (G = min(ceil(rows / W), FB_LAYERNORM_MAX_BLOCKS)), block (32 * W),
+ * Backward, any hidden size: as the float4 variant, W warps per block (one row per warp at a
+ * time, rows w + k * G * W), each warp's column partials in shared memory (then summed in warp order).
+ * Launch: grid (G = min(ceil(rows / W), multiprocessors * 4)), block (32 * W),
  *         dynamic shared memory W * 2 * hidden * 4 bytes.
  * Parameters as fb_layernorm_backward_v4x*.
  */
 extern "C" __global__ void fb_layernorm_backward(FB_LAYERNORM_BACKWARD_PARAMS);
+/**
+ * Backward, the finishing pass of a grid of G > 1 blocks: dGamma[c] += sum over b < G of
+ * partials[b][c] and dBeta[c] += sum of partials[b][H + c], each in a fixed order (so reruns are
+ * bitwise identical).
+ * Launch: grid (ceil(2 * hidden / 32)), block (32, 32), dynamic shared memory 0.
+ * @param partials     [numPartials, 2 * hidden] float32, the backward's; read
+ * @param numPartials  G >= 1
+ * @param dGamma, dBeta  [hidden] float32; read-written (accumulated)
+ */
+extern "C" __global__ void fb_layernorm_backward_finish(const float *partials, int numPartials, int hidden,
+                                                        float *dGamma, float *dBeta);
 
 // ---- cross_entropy.cu: losses fused with their gradients -------------------------------------
 /**
@@ -547,14 +582,23 @@ extern "C" __global__ void fb_pooling_max_backward(const float *dOut, const int 
   X(fb_attention_backward_dq_d128) \
   X(fb_layernorm_forward_v4x1) \
   X(fb_layernorm_forward_v4x2) \
+  X(fb_layernorm_forward_v4x3) \
   X(fb_layernorm_forward_v4x4) \
+  X(fb_layernorm_forward_v4x5) \
+  X(fb_layernorm_forward_v4x6) \
+  X(fb_layernorm_forward_v4x7) \
   X(fb_layernorm_forward_v4x8) \
   X(fb_layernorm_forward) \
   X(fb_layernorm_backward_v4x1) \
   X(fb_layernorm_backward_v4x2) \
+  X(fb_layernorm_backward_v4x3) \
   X(fb_layernorm_backward_v4x4) \
+  X(fb_layernorm_backward_v4x5) \
+  X(fb_layernorm_backward_v4x6) \
+  X(fb_layernorm_backward_v4x7) \
   X(fb_layernorm_backward_v4x8) \
   X(fb_layernorm_backward) \
+  X(fb_layernorm_backward_finish) \
   X(fb_cross_entropy_count) \
   X(fb_cross_entropy_forward_backward) \
   X(fb_cross_entropy_mean_loss) \

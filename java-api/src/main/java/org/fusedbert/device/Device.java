@@ -19,6 +19,12 @@ public interface Device extends AutoCloseable {
     /** A human description: the GPU's name and compute capability, or the simulator's threads. */
     String description();
 
+    /**
+     * The GPU's number of streaming multiprocessors (the simulator reports a small fixed number):
+     * kernels that loop over their work size their grid by it, so that it is resident at once.
+     */
+    int multiprocessorCount();
+
     /** {@code bytes} of zero-filled device memory. */
     Storage allocate(long bytes);
 

@@ -70,7 +70,7 @@ public final class DeviceBackend implements Backend {
         this.device = Objects.requireNonNull(device, "device");
         this.scratch = new DeviceScratch(device);
         this.elementwise = new ElementwiseKernels(device, scratch);
-        this.layerNorm = new LayerNormKernels(device, scratch, elementwise);
+        this.layerNorm = new LayerNormKernels(device, scratch);
         this.crossEntropy = new CrossEntropyKernels(device, scratch);
         this.embedding = new EmbeddingKernels(device, scratch);
         this.adam = new AdamKernels(device, elementwise);

@@ -59,7 +59,7 @@ public final class CudaDevice extends GpuDevice<MemorySegment, MemorySegment> {
             int optIn = CudaDriver.cuDeviceGetAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device);
             description = GpuAvailability.describe(CudaDriver.cuDeviceGetName(device), major, minor, sms,
                     CudaDriver.cuDeviceTotalMem(device), CudaDriver.cuDriverGetVersion()) + ", FFM";
-            initialize(optIn, precision);
+            initialize(sms, optIn, precision);
         } catch (RuntimeException e) {
             throw closeAfterFailedOpen(e);
         } catch (Error e) {

@@ -48,6 +48,7 @@ public abstract class GpuDevice<F, E> implements Device {
     private boolean closed;
     private Thread boundThread;
     private int sharedOptInLimit = DEFAULT_DYNAMIC_SHARED_LIMIT;
+    private int multiprocessors = 1;
 
     protected GpuDevice() {
     }
@@ -126,9 +127,11 @@ public abstract class GpuDevice<F, E> implements Device {
      * Second half of construction, once the binding has a context, a stream and the module:
      * the GEMM workspace and handle, and the pinned staging buffer.
      *
+     * @param multiprocessors  the device's number of streaming multiprocessors
      * @param sharedOptInLimit the device's opt-in maximum of dynamic shared memory per block
      */
-    protected final void initialize(int sharedOptInLimit, GemmPrecision precision) {
+    protected final void initialize(int multiprocessors, int sharedOptInLimit, GemmPrecision precision) {
+        this.multiprocessors = multiprocessors;
         this.sharedOptInLimit = sharedOptInLimit;
         this.boundThread = Thread.currentThread();
         this.gemmWorkspace = memAlloc(GEMM_WORKSPACE_BYTES);
@@ -167,6 +170,11 @@ public abstract class GpuDevice<F, E> implements Device {
     }
 
     // ------------------------------------------------------------------ Device
+
+    @Override
+    public int multiprocessorCount() {
+        return multiprocessors;
+    }
 
     @Override
     public Storage allocate(long bytes) {

@@ -103,7 +103,7 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
             int[] version = new int[1];
             check("cuDriverGetVersion", JCudaDriver.cuDriverGetVersion(version));
             description = GpuAvailability.describe(cString(name), major, minor, sms, total[0], version[0]) + ", JCuda";
-            initialize(optIn, precision);
+            initialize(sms, optIn, precision);
         } catch (RuntimeException e) {
             throw closeAfterFailedOpen(e);
         } catch (Error e) {

@@ -1,5 +1,6 @@
 package org.fusedbert.device.kernels;
 
+import java.util.List;
 import org.fusedbert.api.Checks;
 import org.fusedbert.api.Dropout;
 import org.fusedbert.api.Tensor;
@@ -15,39 +16,76 @@ import org.fusedbert.device.KernelArgs;
  * <p>Variant choice: hidden sizes that are a multiple of 4, at most 1024, on 16-byte aligned
  * tensors take the float4 register kernels ({@code _v4x1} .. {@code _v4x8}, the smallest that
  * holds the row); any other hidden size up to {@link #MAX_GENERIC_HIDDEN} takes the scalar kernel
- * that caches rows in shared memory. Tensors are taken as validated by
- * {@link org.fusedbert.api.OpChecks}; this class checks only what the kernels themselves need.
+ * that caches rows in shared memory. The backward's grid is sized by the device's
+ * multiprocessors ({@link BackwardVariant#blocks}): every block loops over many rows and writes
+ * one dGamma/dBeta partial, which {@code fb_layernorm_backward_finish} adds in a fixed order.
+ * Tensors are taken as validated by {@link org.fusedbert.api.OpChecks}; this class checks only
+ * what the kernels themselves need.
  */
 public final class LayerNormKernels {
     /** Largest hidden size of the float4 register variants (8 float4 per lane). */
     public static final int MAX_VECTOR_HIDDEN = 1024;
     /** Largest hidden size the scalar variants serve (one warp's 2H floats in 48 KiB of shared memory). */
     public static final int MAX_GENERIC_HIDDEN = 6144;
-    /** Mirrors {@code FB_LAYERNORM_MAX_BLOCKS}: the backward's grid, hence its number of partials, is capped. */
-    static final int MAX_BLOCKS = 512;
+    /** The scalar backward's blocks per multiprocessor (its grid, hence its partials, is capped by it). */
+    static final int GENERIC_BLOCKS_PER_MULTIPROCESSOR = 4;
+    /** {@code fb_layernorm_backward_finish}'s block: 32 columns by 32 partial slices. */
+    private static final Dim3 FINISH_BLOCK = Dim3.of(32, 32);
     private static final int SHARED_LIMIT = 48 * 1024;
-    private static final int VECTOR_WARPS = 8;
+    private static final int FORWARD_WARPS = 8;
+
+    /**
+     * The launch geometry of {@code fb_layernorm_backward_v4x<chunks>}: one line of
+     * {@code FB_LAYERNORM_BACKWARD_GEOMETRY} in {@code kernels.h}.
+     *
+     * @param chunks      float4 per lane (the row holds at most {@code 128 * chunks} floats)
+     * @param rowsPerWarp rows a warp takes per step (their loads in flight together)
+     * @param warps       warps per block
+     * @param minBlocks   blocks per multiprocessor the kernel's register budget guarantees
+     */
+    record BackwardVariant(int chunks, int rowsPerWarp, int warps, int minBlocks) {
+        String kernel() {
+            return "fb_layernorm_backward_v4x" + chunks;
+        }
+
+        /** Blocks: enough for one step of every warp, at most what the multiprocessors hold at once. */
+        int blocks(int rows, int multiprocessors) {
+            return Math.max(1, Math.min(Geometry.ceilDiv(rows, warps * rowsPerWarp), multiprocessors * minBlocks));
+        }
+
+        int sharedBytes(int hidden) {
+            return warps * 2 * hidden * Float.BYTES;
+        }
+    }
+
+    /** kernels.h's FB_LAYERNORM_BACKWARD_GEOMETRY, line for line (LayerNormKernelsTest checks). */
+    static final List<BackwardVariant> BACKWARD_VARIANTS = List.of(
+            new BackwardVariant(1, 4, 4, 4),
+            new BackwardVariant(2, 2, 4, 4),
+            new BackwardVariant(3, 2, 4, 3),
+            new BackwardVariant(4, 1, 4, 4),
+            new BackwardVariant(5, 1, 4, 3),
+            new BackwardVariant(6, 1, 4, 3),
+            new BackwardVariant(7, 1, 4, 2),
+            new BackwardVariant(8, 1, 4, 2));
 
     private final Device device;
     private final DeviceScratch scratch;
-    private final ElementwiseKernels elementwise;
 
-    public LayerNormKernels(Device device, DeviceScratch scratch, ElementwiseKernels elementwise) {
+    public LayerNormKernels(Device device, DeviceScratch scratch) {
         this.device = device;
         this.scratch = scratch;
-        this.elementwise = elementwise;
     }
 
     /**
-     * The float4 variant's chunk count (float4 per lane: 1, 2, 4 or 8) for this hidden size, or 0
-     * when the scalar kernel must run.
+     * The float4 variant's chunk count (float4 per lane, 1 to 8: {@code ceil(hidden / 128)}) for
+     * this hidden size, or 0 when the scalar kernel must run.
      */
     static int vectorChunks(int hidden, boolean aligned) {
         if (!aligned || hidden % 4 != 0 || hidden > MAX_VECTOR_HIDDEN || hidden == 0) {
             return 0;
         }
-        int chunks = ceilPow2(Geometry.ceilDiv(hidden / 4, 32));
-        return Math.max(1, chunks);
+        return Geometry.ceilDiv(hidden / 4, 32);
     }
 
     /** Warps per block of the scalar kernels, given the shared floats each warp needs per hidden unit. */
@@ -57,14 +95,6 @@ public final class LayerNormKernels {
         }
         int perWarp = Math.max(1, hidden * floatsPerHidden * 4);
         return Math.max(1, Math.min(8, SHARED_LIMIT / perWarp));
-    }
-
-    private static int ceilPow2(int x) {
-        int p = 1;
-        while (p < x) {
-            p <<= 1;
-        }
-        return p;
     }
 
     /** {@code Backend.addDropoutLayerNormForward} on the device. */
@@ -82,8 +112,8 @@ public final class LayerNormKernels {
         int shared;
         if (chunks > 0) {
             kernel = "fb_layernorm_forward_v4x" + chunks;
-            block = Dim3.of(32 * VECTOR_WARPS);
-            grid = Dim3.of(Geometry.ceilDiv(rows, VECTOR_WARPS));
+            block = Dim3.of(32 * FORWARD_WARPS);
+            grid = Dim3.of(Geometry.ceilDiv(rows, FORWARD_WARPS));
             shared = 0;
         } else {
             int warps = genericWarps(op, hidden, 1);
@@ -113,18 +143,21 @@ public final class LayerNormKernels {
         }
         int chunks = vectorChunks(hidden,
                 Geometry.aligned16(dOut, residual, sublayer, gamma, dResidual, dSublayer));
+        int multiprocessors = device.multiprocessorCount();
         String kernel;
-        int warps, shared;
+        int warps, shared, blocks;
         if (chunks > 0) {
-            kernel = "fb_layernorm_backward_v4x" + chunks;
-            warps = VECTOR_WARPS;
-            shared = 2 * hidden * 4;
+            BackwardVariant v = BACKWARD_VARIANTS.get(chunks - 1);
+            kernel = v.kernel();
+            warps = v.warps();
+            shared = v.sharedBytes(hidden);
+            blocks = v.blocks(rows, multiprocessors);
         } else {
             kernel = "fb_layernorm_backward";
             warps = genericWarps(op, hidden, 2);
             shared = warps * 2 * hidden * 4;
+            blocks = Math.min(Geometry.ceilDiv(rows, warps), multiprocessors * GENERIC_BLOCKS_PER_MULTIPROCESSOR);
         }
-        int blocks = Math.min(Geometry.ceilDiv(rows, warps), MAX_BLOCKS);
         long partials = blocks > 1 ? scratch.reserve((long) blocks * 2 * hidden * 4) : 0L;
         try (KernelArgs args = new KernelArgs()
                 .pointer(dOut.address()).pointer(residual.address()).pointer(sublayer.address())
@@ -137,9 +170,11 @@ public final class LayerNormKernels {
             device.launch(kernel, Dim3.of(blocks), Dim3.of(32 * warps), shared, args);
         }
         if (blocks > 1) {
-            // partials[block] = dGamma part | dBeta part, each H wide: two strided column reductions.
-            elementwise.reducePartials(partials, blocks, 2 * hidden, hidden, dGamma.address(), true);
-            elementwise.reducePartials(partials + 4L * hidden, blocks, 2 * hidden, hidden, dBeta.address(), true);
+            try (KernelArgs args = new KernelArgs().pointer(partials).i32(blocks).i32(hidden)
+                    .pointer(dGamma.address()).pointer(dBeta.address())) {
+                device.launch("fb_layernorm_backward_finish", Dim3.of(Geometry.ceilDiv(2 * hidden, 32)), FINISH_BLOCK,
+                        0, args);
+            }
         }
     }
 }

@@ -37,6 +37,9 @@ import org.fusedbert.device.KernelArgs;
  * when replayed. Use a SimDevice from one thread at a time, as one would a stream.
  */
 public final class SimDevice implements Device {
+    /** What {@link #multiprocessorCount()} reports. */
+    public static final int MULTIPROCESSORS = 3;
+
     private final NavigableMap<Long, SimStorage> live = new TreeMap<>();
     private final Map<String, String> signatures = new ConcurrentHashMap<>();
     private List<Runnable> recording;
@@ -56,6 +59,15 @@ public final class SimDevice implements Device {
     @Override
     public String description() {
         return "CPU simulator (" + SimRuntime.threadCount() + " host threads)";
+    }
+
+    /**
+     * {@value #MULTIPROCESSORS}: small and odd, so that kernels whose grid is sized by it loop over
+     * several rows per block, with remainders, at the simulator's test shapes.
+     */
+    @Override
+    public int multiprocessorCount() {
+        return MULTIPROCESSORS;
     }
 
     @Override

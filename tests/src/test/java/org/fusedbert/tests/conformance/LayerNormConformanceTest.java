@@ -13,8 +13,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Residual + dropout + layernorm, forward and backward, on each device against the CPU reference:
- * every float4 variant (H up to 128, 256, 512, 1024), the scalar variant (odd H, unaligned
- * tensors), one block and many blocks of backward partials, with and without dropout.
+ * every float4 variant (1 to 8 float4 per lane: H up to 128, 256, ..., 1024, full rows and rows
+ * that end inside a chunk), the scalar variant (odd H, unaligned tensors), with and without
+ * dropout. The backward's grid is sized by the device's multiprocessors (3 on the simulator), so
+ * the shapes cover a one-block grid (N = 1), blocks with idle warps, warps that take several
+ * rows per step with the last step partly past the end, and several steps per warp.
  */
 class LayerNormConformanceTest {
     static Stream<Arguments> cases() {
@@ -24,9 +27,16 @@ class LayerNormConformanceTest {
                 new Object[] {255, 128, 0.1f, true},
                 new Object[] {256, 128, 0.0f, true},
                 new Object[] {300, 128, 0.25f, true},
+                new Object[] {500, 64, 0.1f, true},
                 new Object[] {7, 100, 0.1f, true},
                 new Object[] {9, 200, 0.1f, true},
+                new Object[] {130, 384, 0.1f, true},
                 new Object[] {5, 512, 0.1f, true},
+                new Object[] {23, 640, 0.0f, true},
+                new Object[] {1, 768, 0.1f, true},
+                new Object[] {200, 768, 0.1f, true},
+                new Object[] {33, 800, 0.1f, true},
+                new Object[] {40, 1020, 0.1f, true},
                 new Object[] {3, 1024, 0.1f, true},
                 new Object[] {5, 33, 0.1f, true},
                 new Object[] {300, 37, 0.1f, true},
