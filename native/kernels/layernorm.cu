@@ -69,10 +69,10 @@ __device__ inline float dropout_factor(uint64_t seed, uint64_t index, uint32_t s
 }
 
 // Forward: one warp per row, 8 warps per block, grid ceil(rows / 8). A row is 2 loads of 4H
-// bytes (residual, sublayer) and one store (out); the warp issues both loads of all its chunks
-// at once (H = 768: 6 KB per warp), draws the mask, then reduces. At <= 64 registers (CHUNKS 8)
-// 4 blocks fit an SM: 32 warps, up to 192 KB in flight per SM, several times what the copy
-// bandwidth needs, so the kernel is bound by DRAM, not by latency.
+// bytes (residual, sublayer) and one store (out): 9 KB at H = 768. The warp issues both loads of
+// all its chunks at once (H = 768: 6 KB per warp), draws the mask, then reduces. Registers (72
+// at C = 6, 104 at C = 8) leave 3 (2) blocks per SM: 24 (16) warps, 144 (128) KB of loads in
+// flight per SM, about twice what the copy bandwidth needs, so DRAM, not latency, bounds it.
 template <int CHUNKS>
 __device__ inline void forward_vec4(const float* __restrict__ residual, const float* __restrict__ sublayer,
                                     const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -164,11 +164,14 @@ __device__ inline void block_partials_out(fb_smem_ptr<float> shared, int warps, 
 // and keeps its dGamma/dBeta column partial in registers across all of them, so the partials
 // cost one [2H] row per block (written once, added by the finishing kernel) instead of traffic
 // per row. A row is 3 loads of 4H bytes (dOut, residual, sublayer) and 2 stores (dResidual,
-// dSublayer); a step issues all ROWS x 3 loads (H = 768: 9 KB per warp, 128: 4 x 1.5 KB) before
-// any arithmetic, draws the mask while they are in flight, then reduces the ROWS rows' two sums
-// together (independent shuffle chains). With MIN_BLOCKS blocks of 4 warps per SM (the register
-// budget, __launch_bounds__) an SM keeps 8-24 warps x 6-12 KB = 70-110 KB of loads issued per
-// step, enough for the copy bandwidth with the warps' arithmetic phases overlapping.
+// dSublayer): 15 KB at H = 768. A step issues all ROWS x 3 loads (H = 768: 9 KB per warp; H =
+// 128: 4 rows x 1.5 KB) before any arithmetic, draws the mask while they are in flight, then
+// reduces the ROWS rows' two sums together (independent shuffle chains). MIN_BLOCKS blocks of 4
+// warps per SM (the register budget: 166 registers at C = 6 give 3) keep 8-16 warps x 6-12 KB
+// = 84-108 KB of loads issued per SM (H = 768: 12 warps x 9 KB), against the 48-64 KB the copy
+// bandwidth needs, so a warp's arithmetic phase hides behind the others' loads. The partials add
+// G x 2H x 8 bytes (H = 768 on 132 SMs: 396 blocks, 4.9 MB written and read) to the 252 MB that
+// N = 16384 moves: 2%.
 template <int CHUNKS, int ROWS, int WARPS>
 __device__ inline void backward_vec4(const float* __restrict__ dOut, const float* __restrict__ residual,
                                      const float* __restrict__ sublayer, const float* __restrict__ gamma,
