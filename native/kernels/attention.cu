@@ -43,6 +43,8 @@ struct Shape {
     static constexpr int GROUPS = THREADS / (T * SPLIT);
     static constexpr int ROWS = GROUPS * R;              // rows owned by one block
     static constexpr int STEP = CHUNK * SPLIT;           // streamed rows per register batch of a group
+    static constexpr bool TILED = false;
+    static constexpr int SHARED = 2 * TILE * D * 4;      // two [TILE, D] float tiles
     static_assert(D % (4 * T) == 0, "each lane must hold whole float4 of a row");
     static_assert(32 % (T * SPLIT) == 0 && THREADS % 32 == 0, "groups must not straddle warps");
     static_assert(TILE % STEP == 0, "a tile is a whole number of batches");
@@ -55,19 +57,59 @@ template <> struct ForwardShape<32> : Shape<32, 2, 1, 4, 64, 32, 8, 4> {};
 template <> struct ForwardShape<64> : Shape<64, 4, 1, 4, 128, 64, 8, 2> {};
 template <> struct ForwardShape<128> : Shape<128, 8, 1, 4, 128, 32, 8, 2> {};
 
+// Register-tiled backward shapes (head dims 64 and 128; see "register-tiled backward" below). A
+// block of THREADS owns OWN rows (keys in dK/dV, queries in dQ) and streams the other operand in
+// tiles of STREAM rows. Each thread computes an AM (owned) x AN (streamed) block of S and dP, and
+// a CM (owned) x CN (columns) block of the gradients it accumulates. P_BUFFERS: shared-memory
+// buffers for P and dS (2: both at once; 1: one after the other, to fit two blocks per SM).
+template <int D_, int OWN_, int STREAM_, int THREADS_, int AM_, int AN_, int CM_, int CN_, int P_BUFFERS_,
+          int MIN_BLOCKS_>
+struct TiledShape {
+    static constexpr bool TILED = true;
+    static constexpr int D = D_;
+    static constexpr int OWN = OWN_;
+    static constexpr int STREAM = STREAM_;
+    static constexpr int THREADS = THREADS_;
+    static constexpr int AM = AM_;
+    static constexpr int AN = AN_;
+    static constexpr int CM = CM_;
+    static constexpr int CN = CN_;
+    static constexpr int P_BUFFERS = P_BUFFERS_;
+    static constexpr int MIN_BLOCKS = MIN_BLOCKS_;
+    static constexpr int ROWS = OWN;      // FB_ATTENTION_GEOMETRY's names
+    static constexpr int TILE = STREAM;
+    static constexpr int D4 = D / 4;
+    static constexpr int NA = OWN / AM;   // thread groups along the owned rows of S and dP
+    static constexpr int NB = STREAM / AN;  // ... along the streamed rows
+    static constexpr int NR = OWN / CM;   // ... along the owned rows of the gradients
+    static constexpr int NC = D / CN;     // ... along their columns
+    // Shared-memory strides in float4. Streamed rows are padded by one float4, so the 4 rows a warp
+    // reads at once start 4 banks apart; P^T / dS^T rows by two, so the 4 rows x 2 float4 a quarter
+    // warp stores cover 32 distinct banks. The owned operands are stored transposed, [D][OWN].
+    static constexpr int ROW4 = D4 + 1;
+    static constexpr int OWN4 = OWN / 4;
+    static constexpr int P4 = OWN4 + 2;
+    static constexpr int SHARED = (2 * D * OWN4 + 2 * STREAM * ROW4 + P_BUFFERS * STREAM * P4) * 16;
+    static_assert(NA * NB == THREADS && NR * NC == THREADS, "one thread per block of S and of the gradients");
+    static_assert(NA % 8 == 0 && NB % 4 == 0 && NR % 8 == 0 && NC % 4 == 0, "TileLane's warp layout: 8 x 4 groups");
+    static_assert(AM % 4 == 0 && CM % 4 == 0 && CN % 4 == 0, "float4 operands");
+    static_assert(P_BUFFERS == 1 || P_BUFFERS == 2, "P and dS share a buffer or have one each");
+};
+
 // Backward dK/dV: key rows owned, queries/output gradients streamed.
 template <int D> struct KeyGradShape;
 template <> struct KeyGradShape<16> : Shape<16, 1, 2, 2, 64, 32, 4, 6> {};
 template <> struct KeyGradShape<32> : Shape<32, 2, 1, 2, 64, 32, 4, 4> {};
-template <> struct KeyGradShape<64> : Shape<64, 4, 1, 2, 128, 64, 4, 2> {};
-template <> struct KeyGradShape<128> : Shape<128, 8, 1, 2, 256, 32, 4, 1> {};
+//                                                    D  OWN STREAM THREADS AM AN CM CN P_BUFFERS MIN_BLOCKS
+template <> struct KeyGradShape<64> : TiledShape<64, 64, 64, 128, 8, 4, 8, 4, 2, 2> {};
+template <> struct KeyGradShape<128> : TiledShape<128, 32, 64, 128, 4, 4, 4, 8, 1, 2> {};
 
 // Backward dQ: query rows owned, keys/values streamed.
 template <int D> struct QueryGradShape;
 template <> struct QueryGradShape<16> : Shape<16, 1, 2, 2, 64, 64, 4, 4> {};
 template <> struct QueryGradShape<32> : Shape<32, 2, 1, 2, 64, 64, 4, 4> {};
-template <> struct QueryGradShape<64> : Shape<64, 4, 1, 2, 128, 64, 4, 2> {};
-template <> struct QueryGradShape<128> : Shape<128, 8, 1, 2, 256, 32, 4, 1> {};
+template <> struct QueryGradShape<64> : TiledShape<64, 64, 64, 128, 8, 4, 8, 4, 1, 2> {};
+template <> struct QueryGradShape<128> : TiledShape<128, 64, 32, 128, 4, 4, 8, 8, 1, 2> {};
 
 // Where a thread sits in its block's layout (see Shape).
 template <class S>
@@ -86,9 +128,9 @@ struct Lane {
 template <int D> using forward_shape = ForwardShape<D>;
 template <int D> using backward_dkdv_shape = KeyGradShape<D>;
 template <int D> using backward_dq_shape = QueryGradShape<D>;
-#define FB_ATTENTION_CHECK_GEOMETRY(kind, d, rows, threads, tile)                                      \
+#define FB_ATTENTION_CHECK_GEOMETRY(kind, d, rows, threads, tile, shared)                              \
     static_assert(kind##_shape<d>::ROWS == (rows) && kind##_shape<d>::THREADS == (threads) &&          \
-                      kind##_shape<d>::TILE == (tile),                                                  \
+                      kind##_shape<d>::TILE == (tile) && kind##_shape<d>::SHARED == (shared),           \
                   "fb_attention_" #kind "_d" #d ": tile shape differs from FB_ATTENTION_GEOMETRY");
 FB_ATTENTION_GEOMETRY(FB_ATTENTION_CHECK_GEOMETRY)
 #undef FB_ATTENTION_CHECK_GEOMETRY
@@ -403,6 +445,30 @@ __device__ __forceinline__ void backward_delta(const float* __restrict__ out, co
     }
 }
 
+// Sequence b's and head h's slices of the backward's tensors (layouts in kernels.h), for head dim D.
+struct BackwardHead {
+    int E;                   // heads * D: row length of out / d_out
+    long long stride;        // 3E: row length of qkv / dqkv
+    const float* head;       // qkv: Q of position 0, head h (K at +E, V at +2E)
+    const float* d_out;      // d_out: position 0, head h
+    const float* lse;        // lse[b, h, :]
+    const float* delta;      // delta[b, h, :]
+    float* d_head;           // dqkv: dQ of position 0, head h (dK at +E, dV at +2E)
+    int keys;                // attended keys: validLengths[b] clamped to [0, L]
+    bool vec;                // float4 global accesses
+    __device__ __forceinline__ BackwardHead(const float* qkv, const int* valid_lengths, const float* d_out_all,
+                                            const float* lse_all, const float* delta_all, float* dqkv, int seq_len,
+                                            int heads, int D, int b = blockIdx.z, int h = blockIdx.y)
+        : E(heads * D), stride(3LL * E),
+          head(qkv + (long long) b * seq_len * stride + h * D),
+          d_out(d_out_all + (long long) b * seq_len * E + h * D),
+          lse(lse_all + ((long long) b * heads + h) * seq_len),
+          delta(delta_all + ((long long) b * heads + h) * seq_len),
+          d_head(dqkv + (long long) b * seq_len * stride + h * D),
+          keys(key_extent(valid_lengths, b, seq_len)),
+          vec(aligned16(qkv) && aligned16(d_out_all) && aligned16(dqkv)) {}
+};
+
 // dK and dV for a block of key rows: every query row streams past. With p = exp(s - lse),
 // dV_j = sum_i p_ij dO_i, dK_j = scale * sum_i p_ij (dO_i.V_j - delta_i) Q_i.
 template <int D>
@@ -415,17 +481,12 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
     FB_DYNAMIC_SHARED(float4, smem);  // queries [TILE][D4], then output gradients [TILE][D4]
     __shared__ float lse2_tile[S::TILE];    // lse * log2(e); +inf past the sequence (p = 0)
     __shared__ float delta_tile[S::TILE];
-    const int b = blockIdx.z, h = blockIdx.y, j0 = blockIdx.x * S::ROWS;
+    const int j0 = blockIdx.x * S::ROWS;
     const Lane<S> at;
-    const int E = heads * D;
-    const long long stride = 3LL * E;
-    const float* head = qkv + (long long) b * seq_len * stride + h * D;
-    const float* d_out_head = d_out + (long long) b * seq_len * E + h * D;
-    const float* lse_bh = lse + ((long long) b * heads + h) * seq_len;
-    const float* delta_bh = delta + ((long long) b * heads + h) * seq_len;
-    float* d_head = dqkv + (long long) b * seq_len * stride + h * D;
-    const int keys = key_extent(valid_lengths, b, seq_len);
-    const bool vec = aligned16(qkv) && aligned16(d_out) && aligned16(dqkv);
+    const BackwardHead bh(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, D);
+    const int E = bh.E, keys = bh.keys;
+    const long long stride = bh.stride;
+    const bool vec = bh.vec;
 
     float4 kr[S::R][S::V4], vr[S::R][S::V4], dk[S::R][S::V4], dv[S::R][S::V4];
 #pragma unroll
@@ -437,8 +498,8 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
         }
     }
     if (j0 < keys) {  // uniform per block: a block wholly past the extent only writes zeros
-        load_slices<S>(kr, head + E, stride, j0, at, keys, scale * kLog2e, vec);
-        load_slices<S>(vr, head + 2 * E, stride, j0, at, keys, 1.f, vec);
+        load_slices<S>(kr, bh.head + E, stride, j0, at, keys, scale * kLog2e, vec);
+        load_slices<S>(vr, bh.head + 2 * E, stride, j0, at, keys, 1.f, vec);
         float key_bias[S::R];  // masks keys past the extent: p = exp2(-inf) = 0
 #pragma unroll
         for (int r = 0; r < S::R; r++) {
@@ -448,12 +509,12 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
         for (int i0 = 0; i0 < seq_len; i0 += S::TILE) {
             const int tile_rows = seq_len - i0 < S::TILE ? seq_len - i0 : S::TILE;
             __syncthreads();
-            load_tile<D, S::TILE, S::THREADS>(smem, 0, head + i0 * stride, stride, tile_rows, vec);
-            load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, d_out_head + (long long) i0 * E, E, tile_rows,
+            load_tile<D, S::TILE, S::THREADS>(smem, 0, bh.head + i0 * stride, stride, tile_rows, vec);
+            load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, bh.d_out + (long long) i0 * E, E, tile_rows,
                                               vec);
             for (int i = threadIdx.x; i < S::TILE; i += S::THREADS) {
-                lse2_tile[i] = i < tile_rows ? lse_bh[i0 + i] * kLog2e : INFINITY;
-                delta_tile[i] = i < tile_rows ? delta_bh[i0 + i] : 0.f;
+                lse2_tile[i] = i < tile_rows ? bh.lse[i0 + i] * kLog2e : INFINITY;
+                delta_tile[i] = i < tile_rows ? bh.delta[i0 + i] : 0.f;
             }
             __syncthreads();
 
@@ -509,8 +570,8 @@ __device__ __forceinline__ void backward_key_grad(const float* __restrict__ qkv,
     }
     part_sum<S>(dk);
     part_sum<S>(dv);
-    store_slices<S>(dk, d_head + E, stride, j0, at, seq_len, scale, vec);
-    store_slices<S>(dv, d_head + 2 * E, stride, j0, at, seq_len, 1.f, vec);
+    store_slices<S>(dk, bh.d_head + E, stride, j0, at, seq_len, scale, vec);
+    store_slices<S>(dv, bh.d_head + 2 * E, stride, j0, at, seq_len, 1.f, vec);
 }
 
 // dQ for a block of query rows: the attended keys stream past.
@@ -524,25 +585,22 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
                                                     int seq_len, int heads, float scale) {
     using S = QueryGradShape<D>;
     FB_DYNAMIC_SHARED(float4, smem);  // keys [TILE][D4], then values [TILE][D4]
-    const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * S::ROWS;
+    const int q0 = blockIdx.x * S::ROWS;
     const Lane<S> at;
-    const int E = heads * D;
-    const long long stride = 3LL * E;
-    const float* head = qkv + (long long) b * seq_len * stride + h * D;
-    const float* lse_bh = lse + ((long long) b * heads + h) * seq_len;
-    const float* delta_bh = delta + ((long long) b * heads + h) * seq_len;
-    const int keys = key_extent(valid_lengths, b, seq_len);
-    const bool vec = aligned16(qkv) && aligned16(d_out) && aligned16(dqkv);
+    const BackwardHead bh(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, D);
+    const int E = bh.E, keys = bh.keys;
+    const long long stride = bh.stride;
+    const bool vec = bh.vec;
 
     float4 q[S::R][S::V4], g[S::R][S::V4], dq[S::R][S::V4];
     float lse2[S::R], dl[S::R];
-    load_slices<S>(q, head, stride, q0, at, seq_len, scale * kLog2e, vec);
-    load_slices<S>(g, d_out + (long long) b * seq_len * E + h * D, E, q0, at, seq_len, 1.f, vec);
+    load_slices<S>(q, bh.head, stride, q0, at, seq_len, scale * kLog2e, vec);
+    load_slices<S>(g, bh.d_out, E, q0, at, seq_len, 1.f, vec);
 #pragma unroll
     for (int r = 0; r < S::R; r++) {
         const int row = at.row(q0, r);
-        lse2[r] = row < seq_len ? lse_bh[row] * kLog2e : INFINITY;
-        dl[r] = row < seq_len ? delta_bh[row] : 0.f;
+        lse2[r] = row < seq_len ? bh.lse[row] * kLog2e : INFINITY;
+        dl[r] = row < seq_len ? bh.delta[row] : 0.f;
 #pragma unroll
         for (int k = 0; k < S::V4; k++) {
             dq[r][k] = zero4();
@@ -551,7 +609,7 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
 
     for (int k0 = 0; k0 < keys; k0 += S::TILE) {
         const int tile_rows = keys - k0 < S::TILE ? keys - k0 : S::TILE;
-        const float* rows = head + k0 * stride;
+        const float* rows = bh.head + k0 * stride;
         __syncthreads();
         load_tile<D, S::TILE, S::THREADS>(smem, 0, rows + E, stride, tile_rows, vec);
         load_tile<D, S::TILE, S::THREADS>(smem, S::TILE * S::D4, rows + 2 * E, stride, tile_rows, vec);
@@ -604,7 +662,388 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
         }
     }
     part_sum<S>(dq);
-    store_slices<S>(dq, dqkv + (long long) b * seq_len * stride + h * D, stride, q0, at, seq_len, scale, vec);
+    store_slices<S>(dq, bh.d_head, stride, q0, at, seq_len, scale, vec);
+}
+
+// ------------------------------------------------------------------ register-tiled backward (D 64, 128)
+//
+// At head dims 64 and 128 each streamed tile of the backward is a handful of small GEMMs: S and dP
+// are [owned x streamed] products over D, and the gradient update is an [owned x D] product over
+// the streamed rows. The lane-slice layout above pays for them with one shuffle per partial sum and
+// 2 FMAs per float it reads from shared memory, which makes these head dims shared-memory bound.
+// Here every thread computes blocks, like a GEMM micro-kernel: an AM x AN block of S and dP from
+// float4 operands (AM owned rows of the transposed owned operand at one d, AN streamed rows at
+// four d), then, with P and dS passed through shared memory, a CM x CN block of the gradients
+// (float4 of P^T and of the streamed operand at one streamed row). A block of AM x AN costs
+// AM + AN floats per AM * AN FMAs: 2.67 FMAs per float at 8 x 4, 2 at 4 x 4, 4 at 8 x 8, and no
+// shuffles; an SM returns 32 lane-floats of shared memory per cycle (64 when lane pairs n, n^1 or
+// n, n^2 read one address, which TileLane arranges) against 128 lane FMAs.
+
+// Where a thread sits in an NA x NB grid of thread blocks: a warp is 8 groups along A (lane bits 1,
+// 3, 4) by 4 along B (lane bits 0, 2), so lanes n and n^1 read the same A operand and lanes n and
+// n^2 the same B operand; the 8 A groups of a warp read 8 consecutive float4 (all 32 banks) and
+// the 4 B groups 4 consecutive rows (padded: distinct banks).
+template <int NA, int NB>
+struct TileLane {
+    int a;  // A group: rows 4 * (i4 * NA + a) + (0..3) of the A side
+    int b;  // B group
+    __device__ __forceinline__ TileLane() {
+        const int lane = (int) threadIdx.x % 32, warp = (int) threadIdx.x / 32;
+        a = (((lane >> 1) & 1) | ((lane >> 3) << 1)) + 8 * (warp % (NA / 8));
+        b = ((lane & 1) | (((lane >> 2) & 1) << 1)) + 4 * (warp / (NA / 8));
+    }
+    // Row (or column) i of this thread's A side, for float4 runs of 4 rows.
+    __device__ __forceinline__ int a_index(int i) const { return 4 * ((i / 4) * NA + a) + i % 4; }
+};
+
+__device__ __forceinline__ float component(const float4& v, int c) {
+    return c == 0 ? v.x : (c == 1 ? v.y : (c == 2 ? v.z : v.w));
+}
+
+// Streamed rows [0, valid) of a STREAM x D tile into shared memory (float4 stride ROW4); rows
+// [valid, STREAM) become zeros, so they multiply as zeros.
+template <class S>
+__device__ __forceinline__ void load_stream_rows(fb_smem_ptr<float4> dst, const float* __restrict__ src,
+                                                 long long stride, int valid, bool vec) {
+    constexpr int N = S::STREAM * S::D4;
+#pragma unroll
+    for (int i0 = 0; i0 < N; i0 += S::THREADS) {
+        const int i = i0 + (int) threadIdx.x;
+        if (N % S::THREADS == 0 || i < N) {
+            const int row = i / S::D4, c = i % S::D4;
+            dst[row * S::ROW4 + c] = row < valid ? load4(src + row * stride + c * 4, vec) : zero4();
+        }
+    }
+}
+
+// Owned rows [0, valid) of an OWN x D block, times `mul`, into shared memory transposed ([D][OWN]
+// floats); rows [valid, OWN) become zeros. Consecutive lanes take consecutive rows, so the
+// scattered stores hit distinct banks.
+template <class S>
+__device__ __forceinline__ void load_owned_transposed(fb_smem_ptr<float4> dst4, const float* __restrict__ src,
+                                                      long long stride, int valid, float mul, bool vec) {
+    const fb_smem_ptr<float> dst = fb_smem_cast<float>(dst4);
+    constexpr int N = S::OWN * S::D4;
+#pragma unroll
+    for (int i0 = 0; i0 < N; i0 += S::THREADS) {
+        const int i = i0 + (int) threadIdx.x;
+        if (N % S::THREADS == 0 || i < N) {
+            const int row = i % S::OWN, c = i / S::OWN;
+            const float4 v = row < valid ? scale4(load4(src + row * stride + c * 4, vec), mul) : zero4();
+            dst[(4 * c + 0) * S::OWN + row] = v.x;
+            dst[(4 * c + 1) * S::OWN + row] = v.y;
+            dst[(4 * c + 2) * S::OWN + row] = v.z;
+            dst[(4 * c + 3) * S::OWN + row] = v.w;
+        }
+    }
+}
+
+// acc[i][j] = sum over d of At[d][a_index(i)] * B[b + NB * j][d]: At the owned operand transposed
+// ([D][OWN], float4 stride OWN4), B the streamed tile (float4 stride ROW4). The sum runs over d in
+// order, so results do not depend on the schedule.
+template <class S>
+__device__ __forceinline__ void tile_products(float (&acc)[S::AM][S::AN], fb_smem_ptr<float4> at,
+                                              fb_smem_ptr<float4> bt, const TileLane<S::NA, S::NB>& at_lane) {
+#pragma unroll
+    for (int i = 0; i < S::AM; i++) {
+#pragma unroll
+        for (int j = 0; j < S::AN; j++) {
+            acc[i][j] = 0.f;
+        }
+    }
+#pragma unroll 4
+    for (int d4 = 0; d4 < S::D4; d4++) {
+        float4 bv[S::AN];
+#pragma unroll
+        for (int j = 0; j < S::AN; j++) {
+            bv[j] = bt[(at_lane.b + S::NB * j) * S::ROW4 + d4];
+        }
+#pragma unroll
+        for (int c = 0; c < 4; c++) {
+            float av[S::AM];
+#pragma unroll
+            for (int i4 = 0; i4 < S::AM / 4; i4++) {
+                const float4 v = at[(4 * d4 + c) * S::OWN4 + i4 * S::NA + at_lane.a];
+                av[4 * i4 + 0] = v.x;
+                av[4 * i4 + 1] = v.y;
+                av[4 * i4 + 2] = v.z;
+                av[4 * i4 + 3] = v.w;
+            }
+#pragma unroll
+            for (int i = 0; i < S::AM; i++) {
+#pragma unroll
+                for (int j = 0; j < S::AN; j++) {
+                    acc[i][j] = fmaf(av[i], component(bv[j], c), acc[i][j]);
+                }
+            }
+        }
+    }
+}
+
+// P and dS for an AM x AN block: p = exp2(S + row_bias[i] + col_bias[j]) with S = At_s . B_s
+// (scores in the exp2 domain, the biases carrying -lse2 and the masks), then
+// ds = p (dP - row_delta[i] - col_delta[j]) with dP = At_dp . B_dp.
+template <class S>
+__device__ __forceinline__ void score_gradients(float (&p)[S::AM][S::AN], float (&ds)[S::AM][S::AN],
+                                                fb_smem_ptr<float4> at_s, fb_smem_ptr<float4> b_s,
+                                                fb_smem_ptr<float4> at_dp, fb_smem_ptr<float4> b_dp,
+                                                const TileLane<S::NA, S::NB>& at_lane, const float (&row_bias)[S::AM],
+                                                const float (&col_bias)[S::AN], const float (&row_delta)[S::AM],
+                                                const float (&col_delta)[S::AN]) {
+    tile_products<S>(p, at_s, b_s, at_lane);
+#pragma unroll
+    for (int i = 0; i < S::AM; i++) {
+#pragma unroll
+        for (int j = 0; j < S::AN; j++) {
+            p[i][j] = exp2f(p[i][j] + row_bias[i] + col_bias[j]);
+        }
+    }
+    tile_products<S>(ds, at_dp, b_dp, at_lane);
+#pragma unroll
+    for (int i = 0; i < S::AM; i++) {
+#pragma unroll
+        for (int j = 0; j < S::AN; j++) {
+            ds[i][j] = p[i][j] * (ds[i][j] - (row_delta[i] + col_delta[j]));
+        }
+    }
+}
+
+// Stores an AM x AN block (owned x streamed) as rows of Pt[streamed][owned] (float4 stride P4).
+template <class S>
+__device__ __forceinline__ void store_block_transposed(const float (&v)[S::AM][S::AN], fb_smem_ptr<float4> pt,
+                                                       const TileLane<S::NA, S::NB>& at_lane) {
+#pragma unroll
+    for (int j = 0; j < S::AN; j++) {
+#pragma unroll
+        for (int i4 = 0; i4 < S::AM / 4; i4++) {
+            pt[(at_lane.b + S::NB * j) * S::P4 + i4 * S::NA + at_lane.a] =
+                make_float4(v[4 * i4][j], v[4 * i4 + 1][j], v[4 * i4 + 2][j], v[4 * i4 + 3][j]);
+        }
+    }
+}
+
+// acc[i][j] += sum over streamed rows s (in order) of Pt[s][a_index(i)] * B[s][column j], where
+// column j is 4 * ((j / 4) * NC + b) + j % 4: the gradient update, an outer product per row s.
+template <class S>
+__device__ __forceinline__ void tile_update(float (&acc)[S::CM][S::CN], fb_smem_ptr<float4> pt,
+                                            fb_smem_ptr<float4> bt, const TileLane<S::NR, S::NC>& at_lane) {
+#pragma unroll 4
+    for (int s = 0; s < S::STREAM; s++) {
+        float4 av[S::CM / 4], bv[S::CN / 4];
+#pragma unroll
+        for (int i4 = 0; i4 < S::CM / 4; i4++) {
+            av[i4] = pt[s * S::P4 + i4 * S::NR + at_lane.a];
+        }
+#pragma unroll
+        for (int j4 = 0; j4 < S::CN / 4; j4++) {
+            bv[j4] = bt[s * S::ROW4 + j4 * S::NC + at_lane.b];
+        }
+#pragma unroll
+        for (int i = 0; i < S::CM; i++) {
+#pragma unroll
+            for (int j = 0; j < S::CN; j++) {
+                acc[i][j] = fmaf(component(av[i / 4], i % 4), component(bv[j / 4], j % 4), acc[i][j]);
+            }
+        }
+    }
+}
+
+// Stores a CM x CN gradient block, times `mul`, to rows first + a_index(i) below `rows`.
+template <class S>
+__device__ __forceinline__ void store_gradient_block(const float (&acc)[S::CM][S::CN], float* __restrict__ base,
+                                                     long long stride, int first, int rows, float mul,
+                                                     const TileLane<S::NR, S::NC>& at_lane, bool vec) {
+#pragma unroll
+    for (int i = 0; i < S::CM; i++) {
+        const int row = first + at_lane.a_index(i);
+        if (row < rows) {
+#pragma unroll
+            for (int j4 = 0; j4 < S::CN / 4; j4++) {
+                store4(base + row * stride + 4 * (j4 * S::NC + at_lane.b),
+                       make_float4(acc[i][4 * j4] * mul, acc[i][4 * j4 + 1] * mul, acc[i][4 * j4 + 2] * mul,
+                                   acc[i][4 * j4 + 3] * mul),
+                       vec);
+            }
+        }
+    }
+}
+
+template <int AM, int AN>
+__device__ __forceinline__ void zero_block(float (&acc)[AM][AN]) {
+#pragma unroll
+    for (int i = 0; i < AM; i++) {
+#pragma unroll
+        for (int j = 0; j < AN; j++) {
+            acc[i][j] = 0.f;
+        }
+    }
+}
+
+// dK and dV for a block of OWN key rows, register-tiled: per tile of streamed queries,
+// S^T = K Q^T and dP^T = V dO^T (K pre-scaled into the exp2 domain), P = exp2(S - lse2),
+// dS = P (dP - delta), then dV += P^T dO and dK += dS^T Q.
+template <int D>
+__device__ __forceinline__ void backward_key_grad_tiled(const float* __restrict__ qkv,
+                                                        const int* __restrict__ valid_lengths,
+                                                        const float* __restrict__ d_out,
+                                                        const float* __restrict__ lse,
+                                                        const float* __restrict__ delta, float* __restrict__ dqkv,
+                                                        int seq_len, int heads, float scale) {
+    using S = KeyGradShape<D>;
+    // K^T, V^T [D][OWN]; Q, dO [STREAM][ROW4]; P^T (and dS^T) [STREAM][P4].
+    FB_DYNAMIC_SHARED(float4, smem);
+    const fb_smem_ptr<float4> kt = smem, vt = kt + S::D * S::OWN4, qs = vt + S::D * S::OWN4,
+                              gs = qs + S::STREAM * S::ROW4, ps = gs + S::STREAM * S::ROW4,
+                              dss = S::P_BUFFERS == 2 ? ps + S::STREAM * S::P4 : ps;
+    __shared__ float neg_lse2_tile[S::STREAM];  // -lse * log2(e); -inf past the sequence (p = 0)
+    __shared__ float delta_tile[S::STREAM];
+    const int j0 = blockIdx.x * S::OWN;
+    const TileLane<S::NA, S::NB> sl;
+    const TileLane<S::NR, S::NC> gl;
+    const BackwardHead bh(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, D);
+    const int E = bh.E, keys = bh.keys;
+    const long long stride = bh.stride;
+    const bool vec = bh.vec;
+
+    float dk[S::CM][S::CN], dv[S::CM][S::CN];
+    zero_block(dk);
+    zero_block(dv);
+    if (j0 < keys) {  // uniform per block: a block wholly past the extent only writes zeros
+        const int own = keys - j0 < S::OWN ? keys - j0 : S::OWN;
+        load_owned_transposed<S>(kt, bh.head + E + j0 * stride, stride, own, scale * kLog2e, vec);
+        load_owned_transposed<S>(vt, bh.head + 2 * E + j0 * stride, stride, own, 1.f, vec);
+        float key_bias[S::AM];  // masks keys past the extent: p = exp2(-inf) = 0
+#pragma unroll
+        for (int i = 0; i < S::AM; i++) {
+            key_bias[i] = sl.a_index(i) < own ? 0.f : -INFINITY;
+        }
+
+        for (int i0 = 0; i0 < seq_len; i0 += S::STREAM) {
+            const int tile_rows = seq_len - i0 < S::STREAM ? seq_len - i0 : S::STREAM;
+            __syncthreads();  // the previous tile is consumed
+            load_stream_rows<S>(qs, bh.head + i0 * stride, stride, tile_rows, vec);
+            load_stream_rows<S>(gs, bh.d_out + (long long) i0 * E, E, tile_rows, vec);
+            for (int i = threadIdx.x; i < S::STREAM; i += S::THREADS) {
+                neg_lse2_tile[i] = i < tile_rows ? -(bh.lse[i0 + i] * kLog2e) : -INFINITY;
+                delta_tile[i] = i < tile_rows ? bh.delta[i0 + i] : 0.f;
+            }
+            __syncthreads();
+
+            float neg_lse2[S::AN], dl[S::AN], none[S::AM];
+#pragma unroll
+            for (int j = 0; j < S::AN; j++) {
+                neg_lse2[j] = neg_lse2_tile[sl.b + S::NB * j];
+                dl[j] = delta_tile[sl.b + S::NB * j];
+            }
+#pragma unroll
+            for (int i = 0; i < S::AM; i++) {
+                none[i] = 0.f;
+            }
+            float p[S::AM][S::AN], ds[S::AM][S::AN];
+            score_gradients<S>(p, ds, kt, qs, vt, gs, sl, key_bias, neg_lse2, none, dl);
+            store_block_transposed<S>(p, ps, sl);
+            if constexpr (S::P_BUFFERS == 2) {
+                store_block_transposed<S>(ds, dss, sl);
+                __syncthreads();
+                tile_update<S>(dv, ps, gs, gl);
+                tile_update<S>(dk, dss, qs, gl);
+            } else {
+                __syncthreads();
+                tile_update<S>(dv, ps, gs, gl);
+                __syncthreads();  // P^T is consumed: dS^T takes its place
+                store_block_transposed<S>(ds, dss, sl);
+                __syncthreads();
+                tile_update<S>(dk, dss, qs, gl);
+            }
+        }
+    }
+    store_gradient_block<S>(dk, bh.d_head + E, stride, j0, seq_len, scale, gl, vec);
+    store_gradient_block<S>(dv, bh.d_head + 2 * E, stride, j0, seq_len, 1.f, gl, vec);
+}
+
+// dQ for a block of OWN query rows, register-tiled: per tile of streamed keys, S = Q K^T and
+// dP = dO V^T (Q pre-scaled into the exp2 domain), dS = P (dP - delta), then dQ += dS K.
+template <int D>
+__device__ __forceinline__ void backward_query_grad_tiled(const float* __restrict__ qkv,
+                                                          const int* __restrict__ valid_lengths,
+                                                          const float* __restrict__ d_out,
+                                                          const float* __restrict__ lse,
+                                                          const float* __restrict__ delta,
+                                                          float* __restrict__ dqkv, int seq_len, int heads,
+                                                          float scale) {
+    using S = QueryGradShape<D>;
+    // Q^T, dO^T [D][OWN]; K, V [STREAM][ROW4]; dS^T [STREAM][P4].
+    FB_DYNAMIC_SHARED(float4, smem);
+    const fb_smem_ptr<float4> qt = smem, gt = qt + S::D * S::OWN4, ks = gt + S::D * S::OWN4,
+                              vs = ks + S::STREAM * S::ROW4, dss = vs + S::STREAM * S::ROW4;
+    const int q0 = blockIdx.x * S::OWN;
+    const TileLane<S::NA, S::NB> sl;
+    const TileLane<S::NR, S::NC> gl;
+    const BackwardHead bh(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, D);
+    const int E = bh.E, keys = bh.keys;
+    const long long stride = bh.stride;
+    const bool vec = bh.vec;
+
+    const int own = seq_len - q0 < S::OWN ? seq_len - q0 : S::OWN;
+    load_owned_transposed<S>(qt, bh.head + q0 * stride, stride, own, scale * kLog2e, vec);
+    load_owned_transposed<S>(gt, bh.d_out + (long long) q0 * E, E, own, 1.f, vec);
+    float neg_lse2[S::AM], dl[S::AM];  // -lse * log2(e); -inf past the sequence, so p = 0
+#pragma unroll
+    for (int i = 0; i < S::AM; i++) {
+        const int row = sl.a_index(i);
+        neg_lse2[i] = row < own ? -(bh.lse[q0 + row] * kLog2e) : -INFINITY;
+        dl[i] = row < own ? bh.delta[q0 + row] : 0.f;
+    }
+    float dq[S::CM][S::CN];
+    zero_block(dq);
+
+    for (int k0 = 0; k0 < keys; k0 += S::STREAM) {
+        const int tile_rows = keys - k0 < S::STREAM ? keys - k0 : S::STREAM;
+        const float* rows = bh.head + k0 * stride;
+        __syncthreads();  // the previous tile is consumed (the first time: Q^T and dO^T are written)
+        load_stream_rows<S>(ks, rows + E, stride, tile_rows, vec);
+        load_stream_rows<S>(vs, rows + 2 * E, stride, tile_rows, vec);
+        __syncthreads();
+
+        float key_bias[S::AN], none[S::AN];  // keys past the extent (zero rows of the last tile): p = 0
+#pragma unroll
+        for (int j = 0; j < S::AN; j++) {
+            key_bias[j] = sl.b + S::NB * j < tile_rows ? 0.f : -INFINITY;
+            none[j] = 0.f;
+        }
+        float p[S::AM][S::AN], ds[S::AM][S::AN];
+        score_gradients<S>(p, ds, qt, ks, gt, vs, sl, neg_lse2, key_bias, dl, none);
+        store_block_transposed<S>(ds, dss, sl);
+        __syncthreads();
+        tile_update<S>(dq, dss, ks, gl);
+    }
+    store_gradient_block<S>(dq, bh.d_head, stride, q0, seq_len, scale, gl,
+                            vec);
+}
+
+// The backward passes of head dim D: lane-sliced (Shape) or register-tiled (TiledShape).
+template <int D>
+__device__ __forceinline__ void backward_dkdv(const float* __restrict__ qkv, const int* __restrict__ valid_lengths,
+                                              const float* __restrict__ d_out, const float* __restrict__ lse,
+                                              const float* __restrict__ delta, float* __restrict__ dqkv,
+                                              int seq_len, int heads, float scale) {
+    if constexpr (KeyGradShape<D>::TILED) {
+        backward_key_grad_tiled<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, scale);
+    } else {
+        backward_key_grad<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, scale);
+    }
+}
+
+template <int D>
+__device__ __forceinline__ void backward_dq(const float* __restrict__ qkv, const int* __restrict__ valid_lengths,
+                                            const float* __restrict__ d_out, const float* __restrict__ lse,
+                                            const float* __restrict__ delta, float* __restrict__ dqkv,
+                                            int seq_len, int heads, float scale) {
+    if constexpr (QueryGradShape<D>::TILED) {
+        backward_query_grad_tiled<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, scale);
+    } else {
+        backward_query_grad<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, scale);
+    }
 }
 
 }  // namespace fb_attention
@@ -623,7 +1062,7 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
                                     const float* __restrict__ d_out, const float* __restrict__ lse,         \
                                     const float* __restrict__ delta, float* __restrict__ dqkv, int seq_len, \
                                     int heads, float scale) {                                               \
-        fb_attention::backward_key_grad<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads,    \
+        fb_attention::backward_dkdv<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads,    \
                                            scale);                                                          \
     }                                                                                                       \
     extern "C" __global__ void __launch_bounds__(fb_attention::QueryGradShape<D>::THREADS, fb_attention::QueryGradShape<D>::MIN_BLOCKS)                 \
@@ -631,7 +1070,7 @@ __device__ __forceinline__ void backward_query_grad(const float* __restrict__ qk
                                   const float* __restrict__ d_out, const float* __restrict__ lse,           \
                                   const float* __restrict__ delta, float* __restrict__ dqkv, int seq_len,   \
                                   int heads, float scale) {                                                 \
-        fb_attention::backward_query_grad<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads,  \
+        fb_attention::backward_dq<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads,  \
                                              scale);                                                        \
     }
 

@@ -44,30 +44,31 @@
 //  - scale multiplies the scores (usually 1/sqrt(D)); lse is in natural-log units of the scaled,
 //    masked scores: lse = log(sum_j exp(scale * q.k_j)).
 //  - Pointers 16-byte aligned use float4 accesses, others scalar ones (same results, slower).
-//  - Launch: grid (ceil(L / ROWS), heads, B), block (THREADS), dynamic shared memory
-//    2 * TILE * D * 4 bytes (<= 32 KiB: no opt-in needed), with ROWS, THREADS and TILE per kernel
-//    in FB_ATTENTION_GEOMETRY below. ROWS is the rows of L a block owns (queries; keys in
-//    backward_dkdv), TILE the rows per shared-memory tile of the streamed operand.
+//  - Launch: grid (ceil(L / ROWS), heads, B), block (THREADS), dynamic shared memory SHARED
+//    bytes, with ROWS, THREADS, TILE and SHARED per kernel in FB_ATTENTION_GEOMETRY below. ROWS is
+//    the rows of L a block owns (queries; keys in backward_dkdv), TILE the rows per shared-memory
+//    tile of the streamed operand. SHARED is at most 110592 (108 KiB: over 48 KiB needs the
+//    opt-in attribute; within sm_80's 163 KiB limit).
 //  - Backward order: backward_delta, then backward_dkdv and backward_dq (either order; together
 //    they overwrite all of dqkv). No atomics: the results are deterministic.
 
 // The launch geometry of every attention kernel but backward_delta, one line each:
-// X(kind, D, ROWS, THREADS, TILE) for the kernel fb_attention_<kind>_d<D>. attention.cu checks
+// X(kind, D, ROWS, THREADS, TILE, SHARED) for the kernel fb_attention_<kind>_d<D>. attention.cu checks
 // its tile shapes against these lines at compile time, and AttentionKernelsTest checks the Java
 // launch class against them, so a retuned shape cannot launch with a stale geometry.
-#define FB_ATTENTION_GEOMETRY(X)         \
-  X(forward, 16, 128, 64, 64)            \
-  X(forward, 32, 128, 64, 32)            \
-  X(forward, 64, 128, 128, 64)           \
-  X(forward, 128, 64, 128, 32)           \
-  X(backward_dkdv, 16, 64, 64, 32)       \
-  X(backward_dkdv, 32, 64, 64, 32)       \
-  X(backward_dkdv, 64, 64, 128, 64)      \
-  X(backward_dkdv, 128, 64, 256, 32)     \
-  X(backward_dq, 16, 64, 64, 64)         \
-  X(backward_dq, 32, 64, 64, 64)         \
-  X(backward_dq, 64, 64, 128, 64)        \
-  X(backward_dq, 128, 64, 256, 32)
+#define FB_ATTENTION_GEOMETRY(X)                 \
+  X(forward, 16, 128, 64, 64, 8192)              \
+  X(forward, 32, 128, 64, 32, 8192)              \
+  X(forward, 64, 128, 128, 64, 32768)            \
+  X(forward, 128, 64, 128, 32, 32768)            \
+  X(backward_dkdv, 16, 64, 64, 32, 4096)         \
+  X(backward_dkdv, 32, 64, 64, 32, 8192)         \
+  X(backward_dkdv, 64, 64, 128, 64, 104448)      \
+  X(backward_dkdv, 128, 32, 128, 64, 110592)     \
+  X(backward_dq, 16, 64, 64, 64, 8192)           \
+  X(backward_dq, 32, 64, 64, 64, 16384)          \
+  X(backward_dq, 64, 64, 128, 64, 86016)         \
+  X(backward_dq, 128, 64, 128, 32, 108544)
 
 /**
  * Forward: out = softmax(scale * Q K^T + mask) V per (b, h), and each row's log-sum-exp.

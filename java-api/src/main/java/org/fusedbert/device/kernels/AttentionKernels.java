@@ -38,10 +38,11 @@ public final class AttentionKernels {
     /**
      * One kernel's launch geometry: a block of {@code threads} owns {@code rows} rows of one
      * (sequence, head) and streams the other operand through shared memory {@code tileRows} rows
-     * at a time (two [tileRows, D] float tiles). {@code kind} is {@code forward},
-     * {@code backward_dkdv} or {@code backward_dq}.
+     * at a time, with {@code sharedBytes} of dynamic shared memory (the kernel's tiles; over 48 KiB
+     * the device opts in). {@code kind} is {@code forward}, {@code backward_dkdv} or
+     * {@code backward_dq}.
      */
-    record Variant(String kind, int headDim, int rows, int threads, int tileRows) {
+    record Variant(String kind, int headDim, int rows, int threads, int tileRows, int sharedBytes) {
         String kernel() {
             return "fb_attention_" + kind + "_d" + headDim;
         }
@@ -53,26 +54,22 @@ public final class AttentionKernels {
         Dim3 block() {
             return Dim3.of(threads);
         }
-
-        int sharedBytes() {
-            return 2 * tileRows * headDim * Float.BYTES;
-        }
     }
 
     /** Every kernel's geometry: kernels.h's FB_ATTENTION_GEOMETRY, line for line (AttentionKernelsTest checks). */
     static final List<Variant> VARIANTS = List.of(
-            new Variant("forward", 16, 128, 64, 64),
-            new Variant("forward", 32, 128, 64, 32),
-            new Variant("forward", 64, 128, 128, 64),
-            new Variant("forward", 128, 64, 128, 32),
-            new Variant("backward_dkdv", 16, 64, 64, 32),
-            new Variant("backward_dkdv", 32, 64, 64, 32),
-            new Variant("backward_dkdv", 64, 64, 128, 64),
-            new Variant("backward_dkdv", 128, 64, 256, 32),
-            new Variant("backward_dq", 16, 64, 64, 64),
-            new Variant("backward_dq", 32, 64, 64, 64),
-            new Variant("backward_dq", 64, 64, 128, 64),
-            new Variant("backward_dq", 128, 64, 256, 32));
+            new Variant("forward", 16, 128, 64, 64, 8192),
+            new Variant("forward", 32, 128, 64, 32, 8192),
+            new Variant("forward", 64, 128, 128, 64, 32768),
+            new Variant("forward", 128, 64, 128, 32, 32768),
+            new Variant("backward_dkdv", 16, 64, 64, 32, 4096),
+            new Variant("backward_dkdv", 32, 64, 64, 32, 8192),
+            new Variant("backward_dkdv", 64, 64, 128, 64, 104448),
+            new Variant("backward_dkdv", 128, 32, 128, 64, 110592),
+            new Variant("backward_dq", 16, 64, 64, 64, 8192),
+            new Variant("backward_dq", 32, 64, 64, 64, 16384),
+            new Variant("backward_dq", 64, 64, 128, 64, 86016),
+            new Variant("backward_dq", 128, 64, 128, 32, 108544));
 
     /** The {@code kind} kernel for {@code headDim} (one of {@link #HEAD_DIMS}). */
     static Variant variant(String kind, int headDim) {

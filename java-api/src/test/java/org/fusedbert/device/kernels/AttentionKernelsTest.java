@@ -2,6 +2,7 @@ package org.fusedbert.device.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class AttentionKernelsTest {
     private static final Path HEADER = Path.of("..", "native", "include", "fusedbert", "kernels.h");
     private static final Pattern LINE =
-            Pattern.compile("X\\((\\w+), (\\d+), (\\d+), (\\d+), (\\d+)\\)");
+            Pattern.compile("X\\((\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)\\)");
 
     @Test
     void geometryIsTheHeaders() throws IOException {
@@ -33,10 +34,20 @@ class AttentionKernelsTest {
         Matcher m = LINE.matcher(header.substring(from, to));
         while (m.find()) {
             declared.add(new AttentionKernels.Variant(m.group(1), Integer.parseInt(m.group(2)),
-                    Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5))));
+                    Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
+                    Integer.parseInt(m.group(6))));
         }
         assertEquals(3 * AttentionKernels.HEAD_DIMS.size(), declared.size(), "kernels in FB_ATTENTION_GEOMETRY");
         assertEquals(declared, AttentionKernels.VARIANTS);
+    }
+
+    @Test
+    void everyVariantFitsTheSmallestSupportedGpu() {
+        int sm80OptInLimit = 163 * 1024;  // sm_80's per-block maximum of dynamic shared memory
+        for (AttentionKernels.Variant v : AttentionKernels.VARIANTS) {
+            assertTrue(v.sharedBytes() <= sm80OptInLimit, v + " needs more shared memory than sm_80 allows");
+            assertTrue(v.threads() <= 1024 && v.threads() % 32 == 0, v + ": threads");
+        }
     }
 
     @Test
