@@ -40,6 +40,15 @@ public interface Backend extends AutoCloseable {
     /** Copies all of {@code src} into host memory {@code dst} (waits for pending work). */
     void download(Tensor src, MemorySegment dst);
 
+    /**
+     * Starts copying {@code src} to host memory without waiting for pending work: the copy takes its
+     * place in the backend's order, so it reads what the operations issued before it wrote and
+     * nothing issued after. Poll the result's {@link PendingRead#isDone()} (the CPU is done at
+     * once); after {@link #synchronize()} every read issued before is done. Not inside a captured
+     * graph: issue reads between its launches.
+     */
+    PendingRead readAsync(Tensor src);
+
     /** Sets every element to {@code value} (converted to the tensor's dtype). */
     void fill(Tensor t, double value);
 

@@ -75,6 +75,11 @@ public final class OpChecks {
         }
     }
 
+    /** {@link Backend#readAsync}. */
+    public static void readAsync(Backend backend, Tensor src) {
+        open("readAsync", "src", src, backend);
+    }
+
     /** {@link Backend#fill}: an int32 tensor takes only integral values in its range. */
     public static void fill(Backend backend, Tensor t, double value) {
         open("fill", "t", t, backend);

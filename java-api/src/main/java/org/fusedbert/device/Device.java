@@ -6,7 +6,8 @@ import org.fusedbert.api.Storage;
 /**
  * What {@code DeviceBackend} needs from whoever executes kernels: memory, copies, fills, kernel
  * launches by name from the fatbin's ABI ({@code native/include/fusedbert/kernels.h}), GEMMs, and
- * graph capture. All work is issued in order on one stream; host reads wait for it.
+ * graph capture. All work is issued in order on one stream; host reads wait for it, except
+ * {@link #copyDeviceToHostAsync}, whose completion the host polls.
  *
  * <p>Implementations: {@code SimDevice} (host memory, kernels run by the CPU simulator),
  * {@code CudaDevice} (FFM to the driver API and cuBLASLt), {@code JCudaDevice} (JCuda's driver
@@ -33,6 +34,21 @@ public interface Device extends AutoCloseable {
     void copyDeviceToHost(long srcPointer, MemorySegment dst, long bytes);
 
     void copyDeviceToDevice(long srcPointer, long dstPointer, long bytes);
+
+    /** {@code bytes} of page-locked host memory for {@link #copyDeviceToHostAsync}; not while capturing. */
+    PinnedBuffer allocatePinned(long bytes);
+
+    /**
+     * Starts copying {@code bytes} from {@code srcPointer} into the start of {@code dst} without
+     * waiting: the copy runs in stream order, so it reads what the work issued before it wrote and
+     * nothing issued after it. The host may read {@code dst} once the returned event is complete
+     * (on the simulator, at once); close the event after that.
+     *
+     * @param dst pinned memory of this device, at least {@code bytes} long
+     * @throws IllegalStateException while capturing a graph (a captured copy's completion cannot
+     *                               be polled: read between graph launches)
+     */
+    DeviceEvent copyDeviceToHostAsync(long srcPointer, PinnedBuffer dst, long bytes);
 
     /** Sets {@code count} 32-bit words at {@code pointer} to {@code pattern}. */
     void fill32(long pointer, int pattern, long count);

@@ -9,6 +9,7 @@ import org.fusedbert.api.DType;
 import org.fusedbert.api.Dropout;
 import org.fusedbert.api.MaskingSpec;
 import org.fusedbert.api.OpChecks;
+import org.fusedbert.api.PendingRead;
 import org.fusedbert.api.Storage;
 import org.fusedbert.api.Tensor;
 import org.fusedbert.device.kernels.AdamKernels;
@@ -34,7 +35,8 @@ import org.fusedbert.device.kernels.PoolingKernels;
  * result for that element is undefined (see each kernel in {@code native/include/fusedbert/kernels.h}).
  *
  * <p>Operations are issued in order on the device's stream and return without waiting;
- * {@link #download} and {@link #synchronize} wait. Kernel temporaries come from one grow-only
+ * {@link #download} and {@link #synchronize} wait, {@link #readAsync} does not (it copies into
+ * pinned host memory lent from a small pool and polls the copy's {@link DeviceEvent}). Kernel temporaries come from one grow-only
  * {@link DeviceScratch}; run one eager training step before capturing a graph so it is sized.
  */
 public final class DeviceBackend implements Backend {
@@ -49,6 +51,7 @@ public final class DeviceBackend implements Backend {
     private final MlmKernels mlm;
     private final PoolingKernels pooling;
     private final BatchKernels batch;
+    private final AsyncReads reads;
 
     /** A backend over {@code device}; the backend does not own the device (close it yourself). */
     public DeviceBackend(Device device) {
@@ -77,6 +80,7 @@ public final class DeviceBackend implements Backend {
         this.mlm = new MlmKernels(device);
         this.pooling = new PoolingKernels(device);
         this.batch = new BatchKernels(device);
+        this.reads = new AsyncReads(device);
     }
 
     /** The device this backend issues work to. */
@@ -116,6 +120,17 @@ public final class DeviceBackend implements Backend {
     }
 
     @Override
+    public PendingRead readAsync(Tensor src) {
+        OpChecks.readAsync(this, src);
+        return reads.read(src);
+    }
+
+    /** Pinned host slots {@link #readAsync} has allocated so far (reads reuse them). */
+    public int readSlots() {
+        return reads.slotCount();
+    }
+
+    @Override
     public void fill(Tensor t, double value) {
         OpChecks.fill(this, t, value);
         int pattern = t.dtype() == DType.FLOAT32 ? Float.floatToRawIntBits((float) value) : (int) value;
@@ -141,11 +156,13 @@ public final class DeviceBackend implements Backend {
     @Override
     public void synchronize() {
         device.synchronize();
+        scratch.releaseRetired();
     }
 
     /** Frees the kernel workspace; the device stays open (its owner closes it). */
     @Override
     public void close() {
+        reads.close();
         scratch.close();
         if (ownsDevice) {
             device.close();

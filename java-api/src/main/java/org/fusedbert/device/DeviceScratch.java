@@ -1,5 +1,7 @@
 package org.fusedbert.device;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.fusedbert.api.Storage;
 
 /**
@@ -8,9 +10,11 @@ import org.fusedbert.api.Storage;
  * it grows to the largest request and then stays, so after a model's first training step no
  * operation allocates.
  *
- * <p>Growing synchronizes the device before freeing the old block, since queued kernels may still
- * use it. Do not grow it while capturing a graph (a captured kernel would keep the old pointer):
- * run one eager step first, which sizes it.
+ * <p>Growing does not wait for the device: queued kernels may still use the old block, so it is
+ * kept until the owner has synchronized ({@link #releaseRetired}), and a step that grows the
+ * scratch (the first of its kind) makes the host wait no more than any other. Do not grow it
+ * while capturing a graph (a captured kernel would keep the old pointer): run one eager step
+ * first, which sizes it.
  */
 public final class DeviceScratch implements AutoCloseable {
     /** Every region starts on this boundary (bytes), enough for float4 access and coalescing. */
@@ -18,6 +22,7 @@ public final class DeviceScratch implements AutoCloseable {
 
     private final Device device;
     private Storage block;
+    private final List<Storage> retired = new ArrayList<>();
 
     public DeviceScratch(Device device) {
         this.device = device;
@@ -37,11 +42,11 @@ public final class DeviceScratch implements AutoCloseable {
             throw new IllegalArgumentException("DeviceScratch: bytes expected >= 0 but was " + bytes);
         }
         if (block == null || block.byteSize() < bytes) {
+            Storage grown = device.allocate(Math.max(ALIGNMENT, align(bytes)));
             if (block != null) {
-                device.synchronize();
-                block.release();
+                retired.add(block);
             }
-            block = device.allocate(Math.max(ALIGNMENT, align(bytes)));
+            block = grown;
         }
         return block.address();
     }
@@ -65,6 +70,12 @@ public final class DeviceScratch implements AutoCloseable {
         return addresses;
     }
 
+    /** Frees the blocks replaced by growth; call only once the device has finished the work issued so far. */
+    public void releaseRetired() {
+        retired.forEach(Storage::release);
+        retired.clear();
+    }
+
     /** Bytes currently held. */
     public long capacity() {
         return block == null ? 0 : block.byteSize();
@@ -72,6 +83,7 @@ public final class DeviceScratch implements AutoCloseable {
 
     @Override
     public void close() {
+        releaseRetired();
         if (block != null) {
             block.release();
             block = null;

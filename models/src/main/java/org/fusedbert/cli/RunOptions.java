@@ -24,7 +24,7 @@ public final class RunOptions {
     long seed;
 
     @Option(names = "--loss-every", paramLabel = "STEPS", defaultValue = "10",
-            description = "steps between loss read-backs and progress updates (default: ${DEFAULT-VALUE})")
+            description = "steps between asynchronous loss reads and progress updates (default: ${DEFAULT-VALUE})")
     int lossEvery;
 
     /** The run directory, created, and {@code runs/latest} pointed at it. */

@@ -23,14 +23,17 @@ public abstract class Progress implements AutoCloseable {
         return new Lines(task, total, out, intervalMillis);
     }
 
-    /** Progress is at {@code done} of the total, with the loss of the last window and the throughput. */
-    public abstract void update(long done, double loss, double tokensPerSecond);
+    /**
+     * Progress is at {@code done} of the total, with the loss of the latest window read (which
+     * ended at {@code lossStep}: behind {@code done} while reads are in flight) and the throughput.
+     */
+    public abstract void update(long done, long lossStep, double loss, double tokensPerSecond);
 
     @Override
     public abstract void close();
 
-    static String describe(double loss, double tokensPerSecond) {
-        return String.format(Locale.ROOT, "loss %.4f, %s tokens/s", loss, humanRate(tokensPerSecond));
+    static String describe(long lossStep, double loss, double tokensPerSecond) {
+        return String.format(Locale.ROOT, "loss %.4f at step %d, %s tokens/s", loss, lossStep, humanRate(tokensPerSecond));
     }
 
     static String humanRate(double r) {
@@ -52,9 +55,9 @@ public abstract class Progress implements AutoCloseable {
         }
 
         @Override
-        public void update(long done, double loss, double tokensPerSecond) {
+        public void update(long done, long lossStep, double loss, double tokensPerSecond) {
             bar.stepTo(done);
-            bar.setExtraMessage(describe(loss, tokensPerSecond));
+            bar.setExtraMessage(describe(lossStep, loss, tokensPerSecond));
         }
 
         @Override
@@ -80,8 +83,8 @@ public abstract class Progress implements AutoCloseable {
         }
 
         @Override
-        public void update(long done, double loss, double tokensPerSecond) {
-            last = task + ": " + done + "/" + total + " steps, " + describe(loss, tokensPerSecond);
+        public void update(long done, long lossStep, double loss, double tokensPerSecond) {
+            last = task + ": " + done + "/" + total + " steps, " + describe(lossStep, loss, tokensPerSecond);
             long now = System.nanoTime();
             unprinted = true;
             if (now - lastPrint >= intervalNanos) {

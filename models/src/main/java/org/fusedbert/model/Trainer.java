@@ -14,9 +14,11 @@ import org.fusedbert.model.ParameterLayout.Phase;
  *
  * <p>Each set of examples is uploaded once ({@link ResidentData}); a step gathers its batch in
  * backend memory and stores its loss and probabilities there. The loop only issues steps (through a
- * {@link StepRunner}, which may replay a captured graph) and reads the losses back every
- * {@code lossEvery} steps and at the end of an epoch. Progress goes to a {@link Progress} and
- * every window and epoch to the {@link MetricsLog}.
+ * {@link StepRunner}, which may replay a captured graph) and starts an asynchronous read of the
+ * losses every {@code lossEvery} steps ({@link LossReadback}): inside an epoch the host never waits
+ * for the backend, so the loss shown is that of the latest window read, a few steps behind on a
+ * device. The epoch's end waits once. Progress goes to a {@link Progress} and every window and
+ * epoch to the {@link MetricsLog}.
  */
 public final class Trainer {
     /** Where a pretraining run is: the next step to run is {@code stepInEpoch} of {@code epoch} (0-based). */
@@ -55,7 +57,7 @@ public final class Trainer {
     /**
      * How the loop runs.
      *
-     * @param lossEvery       steps between loss read-backs (and progress updates)
+     * @param lossEvery       steps between asynchronous loss reads (and progress updates)
      * @param maxSteps        stop pretraining once the step counter reaches this (a resumable
      *                        interruption), or a negative number for no limit
      * @param checkpointEvery steps between pretraining checkpoints (0: only at epoch ends and when stopping)
@@ -142,12 +144,12 @@ public final class Trainer {
         for (int epoch = start.epoch(); epoch < epochs; epoch++) {
             int first = epoch == start.epoch() ? start.stepInEpoch() : 0;
             data.startEpoch(EpochOrder.permutation(seed, Phase.PRETRAIN.ordinal(), epoch, data.size()), first);
-            Window window = new Window(first);
+            Window window = new Window(data, first);
             String task = String.format(Locale.ROOT, "pretrain %d/%d", epoch + 1, epochs);
             try (Progress bar = progress.create(task, steps)) {
                 for (int s = first; s < steps; s++) {
                     if (options.maxSteps() >= 0 && step >= options.maxSteps()) {
-                        finishWindow(window, data, "pretrain", epoch, step, bar, s);
+                        finishWindow(window, "pretrain", epoch, step, bar, s);
                         Position next = new Position(epoch, s);
                         hooks.checkpoint(next);
                         out.accept(String.format(Locale.ROOT, "pretrain: stopped at step %d (--max-steps); "
@@ -156,15 +158,13 @@ public final class Trainer {
                     }
                     runner.run(key, () -> model.pretrainStep(data));
                     step++;
-                    if (s + 1 - window.from == options.lossEvery()) {
-                        finishWindow(window, data, "pretrain", epoch, step, bar, s + 1);
-                    }
+                    readLosses(window, "pretrain", epoch, step, bar, s + 1);
                     if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0 && s + 1 < steps) {
-                        finishWindow(window, data, "pretrain", epoch, step, bar, s + 1);
+                        finishWindow(window, "pretrain", epoch, step, bar, s + 1);
                         hooks.checkpoint(new Position(epoch, s + 1));
                     }
                 }
-                finishWindow(window, data, "pretrain", epoch, step, bar, steps);
+                finishWindow(window, "pretrain", epoch, step, bar, steps);
             }
             double mean = window.epochLoss / Math.max(1, window.epochSteps);
             out.accept(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s)", epoch + 1, epochs,
@@ -202,17 +202,15 @@ public final class Trainer {
         for (int epoch = 0; epoch < epochs; epoch++) {
             int[] order = EpochOrder.permutation(seed, phase.ordinal(), epoch, train.size());
             train.startEpoch(order, 0);
-            Window window = new Window(0);
+            Window window = new Window(train, 0);
             String task = String.format(Locale.ROOT, "%s %d/%d", name, epoch + 1, epochs);
             try (Progress bar = progress.create(task, steps)) {
                 for (int s = 0; s < steps; s++) {
                     runner.run(key, () -> model.classifierStep(train, phase == Phase.UNFROZEN));
                     step++;
-                    if (s + 1 - window.from == options.lossEvery()) {
-                        finishWindow(window, train, name, epoch, step, bar, s + 1);
-                    }
+                    readLosses(window, name, epoch, step, bar, s + 1);
                 }
-                finishWindow(window, train, name, epoch, step, bar, steps);
+                finishWindow(window, name, epoch, step, bar, steps);
             }
             // Train accuracy from the probabilities the steps stored: one read per epoch.
             float[] probs = train.probabilities().toFloatArray();
@@ -292,39 +290,50 @@ public final class Trainer {
         }
     }
 
-    /** Steps since the last loss read-back ({@code [from, ...)} of the epoch), and the epoch's totals. */
-    private static final class Window {
-        int from;
-        long startNanos = System.nanoTime();
+    /** An epoch's loss windows: the reads in flight, and the totals of the windows read so far. */
+    private final class Window {
+        final LossReadback reads;
+        /** When the last windows were seen read: throughput is steps read per second of wall time. */
+        long seenNanos = System.nanoTime();
         double epochLoss;
         int epochSteps;
 
-        Window(int from) {
-            this.from = from;
+        Window(ResidentData data, int firstStep) {
+            reads = new LossReadback(data, firstStep, options.lossEvery());
         }
     }
 
-    private void finishWindow(Window w, ResidentData data, String phase, int epoch, long step, Progress bar, int to) {
-        if (to <= w.from) {
+    /** After a step ({@code done} of the epoch): starts a read when a window is full; reports the windows read since. */
+    private void readLosses(Window w, String phase, int epoch, long step, Progress bar, int done) {
+        report(w, w.reads.afterStep(done, step), phase, epoch, bar, done);
+    }
+
+    /** Reads the windows up to {@code to} with the epoch's one wait (its end, a stop, a checkpoint). */
+    private void finishWindow(Window w, String phase, int epoch, long step, Progress bar, int to) {
+        report(w, w.reads.drain(to, step), phase, epoch, bar, to);
+    }
+
+    private void report(Window w, List<LossReadback.Window> read, String phase, int epoch, Progress bar, int done) {
+        if (read.isEmpty()) {
             return;
         }
-        float[] losses = data.readLosses(w.from, to);
-        double sum = 0;
-        for (float l : losses) {
-            sum += l;
+        int n = 0;
+        for (LossReadback.Window r : read) {
+            n += r.steps();
         }
-        int n = losses.length;
         long now = System.nanoTime();
         double tokensPerSecond = (double) n * model.batch() * model.config().maxLen()
-                / Math.max(1e-9, (now - w.startNanos) / 1e9);
-        double loss = sum / n;
-        w.epochLoss += sum;
-        w.epochSteps += n;
-        stepsDone += n;
-        w.from = to;
-        w.startNanos = now;
-        bar.update(to, loss, tokensPerSecond);
-        record(new MetricsLog.Metric("step", phase, epoch + 1, step, loss, null, null, tokensPerSecond, wallSeconds()));
+                / Math.max(1e-9, (now - w.seenNanos) / 1e9);
+        w.seenNanos = now;
+        for (LossReadback.Window r : read) {
+            w.epochLoss += r.lossSum();
+            w.epochSteps += r.steps();
+            stepsDone += r.steps();
+            record(new MetricsLog.Metric("step", phase, epoch + 1, r.step(), r.meanLoss(), null, null, tokensPerSecond,
+                    wallSeconds()));
+        }
+        LossReadback.Window latest = read.get(read.size() - 1);
+        bar.update(done, latest.to(), latest.meanLoss(), tokensPerSecond);
     }
 
     private void record(MetricsLog.Metric m) {

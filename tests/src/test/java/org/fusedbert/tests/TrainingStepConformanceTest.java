@@ -29,12 +29,12 @@ import org.junit.jupiter.api.Test;
  */
 class TrainingStepConformanceTest {
     /** Head dim 16 (the attention kernels' smallest), odd FF and vocabulary, padding, dropout on. */
-    private static final BertConfig TINY = BertConfig.SEED.toBuilder().vocabSize(61).maxLen(24).hidden(32).heads(2)
+    static final BertConfig TINY = BertConfig.SEED.toBuilder().vocabSize(61).maxLen(24).hidden(32).heads(2)
             .ffDim(40).batchSize(4).classifierHidden(8).build();
-    private static final long SEED = 11;
+    static final long SEED = 11;
 
     /** {@code n} reviews-like rows: real ids then padding, some [UNK]; labels alternate. */
-    private static Examples examples(int n) {
+    static Examples examples(int n) {
         SplittableRandom r = new SplittableRandom(3);
         int len = TINY.maxLen();
         int[] ids = new int[n * len];

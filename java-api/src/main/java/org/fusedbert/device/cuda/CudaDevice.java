@@ -208,8 +208,8 @@ public final class CudaDevice extends GpuDevice<MemorySegment, MemorySegment> {
     }
 
     @Override
-    protected MemorySegment eventCreate() {
-        return CudaDriver.cuEventCreate(CudaDriver.CU_EVENT_DEFAULT);
+    protected MemorySegment eventCreate(boolean timing) {
+        return CudaDriver.cuEventCreate(timing ? CudaDriver.CU_EVENT_DEFAULT : CudaDriver.CU_EVENT_DISABLE_TIMING);
     }
 
     @Override
@@ -220,6 +220,11 @@ public final class CudaDevice extends GpuDevice<MemorySegment, MemorySegment> {
     @Override
     protected void eventSynchronize(MemorySegment event) {
         CudaDriver.cuEventSynchronize(event);
+    }
+
+    @Override
+    protected boolean eventQuery(MemorySegment event) {
+        return CudaDriver.cuEventQuery(event);
     }
 
     @Override

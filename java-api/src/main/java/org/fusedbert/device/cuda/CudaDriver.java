@@ -65,6 +65,8 @@ public final class CudaDriver {
     public static final int CUDA_ERROR_STUB_LIBRARY = 34;
     /** {@code CUDA_ERROR_NO_DEVICE} */
     public static final int CUDA_ERROR_NO_DEVICE = 100;
+    /** {@code CUDA_ERROR_NOT_READY}: an asynchronous operation (an event's work) has not finished yet. */
+    public static final int CUDA_ERROR_NOT_READY = 600;
 
     private static final class Lib {
         static final NativeLibrary CUDA = NativeLibrary.open(LIBRARY);
@@ -506,6 +508,28 @@ public final class CudaDriver {
     public static void cuEventRecord(MemorySegment event, MemorySegment stream) {
         try {
             check("cuEventRecord", (int) cuEventRecord.HANDLE.invokeExact(event, stream));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final class cuEventQuery {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS);
+        static final MethodHandle HANDLE = downcall(DESC, "cuEventQuery");
+    }
+
+    /**
+     * Whether the work recorded before {@code event} has finished, without waiting: true for
+     * {@code CUDA_SUCCESS}, false for {@code CUDA_ERROR_NOT_READY}; any other status throws.
+     */
+    public static boolean cuEventQuery(MemorySegment event) {
+        try {
+            int status = (int) cuEventQuery.HANDLE.invokeExact(event);
+            if (status == CUDA_ERROR_NOT_READY) {
+                return false;
+            }
+            check("cuEventQuery", status);
+            return true;
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -1,6 +1,7 @@
 package org.fusedbert.device.cuda;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -11,16 +12,19 @@ import java.util.Objects;
 import java.util.Set;
 import org.fusedbert.api.Storage;
 import org.fusedbert.device.Device;
+import org.fusedbert.device.DeviceEvent;
 import org.fusedbert.device.DeviceGraph;
 import org.fusedbert.device.Dim3;
 import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.device.GemmSpec;
 import org.fusedbert.device.KernelArgs;
+import org.fusedbert.device.PinnedBuffer;
 
 /**
  * The part of a GPU {@link Device} that does not depend on the binding: memory bookkeeping,
  * pinned staging for heap segments, the kernel-function cache and its shared-memory opt-in, graph
- * capture bookkeeping, GEMMs through {@link CublasLtGemm}, and timing. {@link CudaDevice} (FFM) and
+ * capture bookkeeping, pinned buffers and the events that mark asynchronous reads into them, GEMMs
+ * through {@link CublasLtGemm}, and timing. {@link CudaDevice} (FFM) and
  * {@code JCudaDevice} (JCuda) supply the driver calls, so both run exactly the same logic.
  *
  * <p>One stream carries all work. Not thread-safe: use a device from one thread at a time (the
@@ -40,6 +44,10 @@ public abstract class GpuDevice<F, E> implements Device {
     private final Map<String, KernelFunction<F>> functions = new HashMap<>();
     private final Set<DeviceMemory> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<GpuGraph> graphs = new ArrayList<>();
+    private final Set<GpuPinned> pinned = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<GpuEvent> eventsOut = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Events handed back by closed {@link GpuEvent}s, recorded again by the next read: none is created once warm. */
+    private final ArrayDeque<E> idleEvents = new ArrayDeque<>();
     private CublasLtGemm gemm;
     private long gemmWorkspace;
     private MemorySegment staging;
@@ -49,6 +57,7 @@ public abstract class GpuDevice<F, E> implements Device {
     private Thread boundThread;
     private int sharedOptInLimit = DEFAULT_DYNAMIC_SHARED_LIMIT;
     private int multiprocessors = 1;
+    private long hostWaits;
 
     protected GpuDevice() {
     }
@@ -97,11 +106,18 @@ public abstract class GpuDevice<F, E> implements Device {
 
     protected abstract void pinnedFree(MemorySegment pinned);
 
-    protected abstract E eventCreate();
+    /** A new event; {@code timing} for {@link #elapsedMillis}, without for completion marks (cheaper to record). */
+    protected abstract E eventCreate(boolean timing);
 
     protected abstract void eventRecord(E event);
 
     protected abstract void eventSynchronize(E event);
+
+    /**
+     * {@code cuEventQuery}: true when the work before the event has finished ({@code CUDA_SUCCESS}),
+     * false while it has not ({@code CUDA_ERROR_NOT_READY}); any other status throws {@link CudaException}.
+     */
+    protected abstract boolean eventQuery(E event);
 
     protected abstract float eventElapsedMillis(E start, E end);
 
@@ -236,7 +252,7 @@ public abstract class GpuDevice<F, E> implements Device {
         if (dst.isNative()) {
             copyDtoH(dst, srcPointer, bytes);
             if (!capturing) {
-                streamSynchronize();
+                waitForStream();
             }
             return;
         }
@@ -244,7 +260,7 @@ public abstract class GpuDevice<F, E> implements Device {
         for (long done = 0; done < bytes; done += STAGING_BYTES) {
             long chunk = Math.min(STAGING_BYTES, bytes - done);
             copyDtoH(staging.asSlice(0, chunk), srcPointer + done, chunk);
-            streamSynchronize();
+            waitForStream();
             stagingInFlight = false;
             MemorySegment.copy(staging, 0, dst, done, chunk);
         }
@@ -252,9 +268,15 @@ public abstract class GpuDevice<F, E> implements Device {
 
     private void awaitStaging() {
         if (stagingInFlight) {
-            streamSynchronize();
+            waitForStream();
             stagingInFlight = false;
         }
+    }
+
+    /** Every host wait for the stream goes through here, so that tests can count them. */
+    private void waitForStream() {
+        hostWaits++;
+        streamSynchronize();
     }
 
     private static void checkHostRange(String op, String arg, MemorySegment host, long bytes) {
@@ -323,7 +345,7 @@ public abstract class GpuDevice<F, E> implements Device {
     public void synchronize() {
         enter("synchronize");
         notCapturing("synchronize", "a captured stream cannot be waited on");
-        streamSynchronize();
+        waitForStream();
         stagingInFlight = false;
     }
 
@@ -331,7 +353,8 @@ public abstract class GpuDevice<F, E> implements Device {
     public DeviceGraph capture(Runnable body) {
         enter("capture");
         notCapturing("capture", "captures do not nest");
-        awaitStaging();
+        // No wait for a staged copy still in flight: the graph records only what is issued from here,
+        // and heap copies (the staging buffer's users) are refused inside it.
         beginCapture();
         capturing = true;
         try {
@@ -374,23 +397,62 @@ public abstract class GpuDevice<F, E> implements Device {
         return live.size();
     }
 
+    /**
+     * How often the host has waited for the stream so far ({@code cuStreamSynchronize}: synchronize,
+     * blocking copies, reuse of the staging buffer; and {@link #elapsedMillis}); tests check that
+     * an epoch adds none.
+     */
+    public long hostWaits() {
+        return hostWaits;
+    }
+
     /** Distinct GEMM shapes planned so far. */
     public int gemmPlanCount() {
         return gemm.planCount();
     }
 
     /** Page-locked host memory of {@code bytes}, for asynchronous copies (for example a loss read back every N steps). */
+    @Override
     public PinnedBuffer allocatePinned(long bytes) {
         enter("allocatePinned");
+        notCapturing("allocatePinned", "allocate before capture; a graph replays no allocations");
         if (bytes <= 0) {
             throw new IllegalArgumentException("allocatePinned: bytes expected > 0 but was " + bytes);
         }
-        return new PinnedBuffer(pinnedAlloc(bytes), segment -> {
-            if (!closed) {
-                enter("PinnedBuffer.close");
-                pinnedFree(segment);
+        GpuPinned buffer = new GpuPinned(pinnedAlloc(bytes));
+        pinned.add(buffer);
+        return buffer;
+    }
+
+    /**
+     * {@code cuMemcpyDtoHAsync} into the pinned buffer, then {@code cuEventRecord} on the stream;
+     * the event's {@link DeviceEvent#isComplete} is {@code cuEventQuery}. Nothing here waits.
+     */
+    @Override
+    public DeviceEvent copyDeviceToHostAsync(long srcPointer, PinnedBuffer dst, long bytes) {
+        String op = "copyDeviceToHostAsync";
+        enter(op);
+        notCapturing(op, "its completion is polled on the host; read between graph launches");
+        Objects.requireNonNull(dst, "dst");
+        if (!pinned.contains(dst)) {
+            throw new IllegalArgumentException(op + ": dst expected an open pinned buffer of this device (allocatePinned) but was "
+                    + dst);
+        }
+        MemorySegment target = dst.segment();
+        checkHostRange(op, "dst", target, bytes);
+        E event = idleEvents.isEmpty() ? eventCreate(false) : idleEvents.pop();
+        try {
+            if (bytes > 0) {
+                copyDtoH(target.asSlice(0, bytes), srcPointer, bytes);
             }
-        });
+            eventRecord(event);
+        } catch (RuntimeException e) {
+            idleEvents.push(event);
+            throw e;
+        }
+        GpuEvent marker = new GpuEvent(event);
+        eventsOut.add(marker);
+        return marker;
     }
 
     /**
@@ -400,13 +462,14 @@ public abstract class GpuDevice<F, E> implements Device {
     public float elapsedMillis(Runnable work) {
         enter("elapsedMillis");
         notCapturing("elapsedMillis", "events cannot be waited on during capture");
-        E start = eventCreate();
+        E start = eventCreate(true);
         E end = null;
         try {
-            end = eventCreate();
+            end = eventCreate(true);
             eventRecord(start);
             work.run();
             eventRecord(end);
+            hostWaits++;
             eventSynchronize(end);
             return eventElapsedMillis(start, end);
         } finally {
@@ -437,6 +500,16 @@ public abstract class GpuDevice<F, E> implements Device {
         }
         for (GpuGraph g : new ArrayList<>(graphs)) {
             failure = attempt(failure, g::close);
+        }
+        for (GpuEvent e : new ArrayList<>(eventsOut)) {
+            failure = attempt(failure, e::close);
+        }
+        while (!idleEvents.isEmpty()) {
+            E e = idleEvents.pop();
+            failure = attempt(failure, () -> eventDestroy(e));
+        }
+        for (GpuPinned p : new ArrayList<>(pinned)) {
+            failure = attempt(failure, p::close);
         }
         for (DeviceMemory m : new ArrayList<>(live)) {
             failure = attempt(failure, () -> memFree(m.address()));
@@ -474,6 +547,53 @@ public abstract class GpuDevice<F, E> implements Device {
                 return earlier;
             }
             return e;
+        }
+    }
+
+    /** Pinned host memory of this device: freed by {@link #close()} or, at the latest, with the device. */
+    private final class GpuPinned extends PinnedBuffer {
+        GpuPinned(MemorySegment segment) {
+            super(segment);
+        }
+
+        @Override
+        protected void free(MemorySegment segment) {
+            pinned.remove(this);
+            if (!closed) {
+                enter("PinnedBuffer.close");
+                pinnedFree(segment);
+            }
+        }
+    }
+
+    /** A completion mark; closing it hands the driver's event back for the next read. */
+    private final class GpuEvent implements DeviceEvent {
+        private final E event;
+        private boolean open = true;
+
+        GpuEvent(E event) {
+            this.event = event;
+        }
+
+        @Override
+        public boolean isComplete() {
+            if (!open) {
+                throw new IllegalStateException("DeviceEvent.isComplete: event already closed");
+            }
+            enter("DeviceEvent.isComplete");
+            return eventQuery(event);
+        }
+
+        @Override
+        public void close() {
+            if (open) {
+                open = false;
+                eventsOut.remove(this);
+                if (closed) {
+                    return;
+                }
+                idleEvents.push(event);
+            }
         }
     }
 

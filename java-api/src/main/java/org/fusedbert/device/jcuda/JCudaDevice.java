@@ -286,9 +286,10 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
     }
 
     @Override
-    protected CUevent eventCreate() {
+    protected CUevent eventCreate(boolean timing) {
         CUevent e = new CUevent();
-        check("cuEventCreate", JCudaDriver.cuEventCreate(e, CudaDriver.CU_EVENT_DEFAULT));
+        check("cuEventCreate", JCudaDriver.cuEventCreate(e,
+                timing ? CudaDriver.CU_EVENT_DEFAULT : CudaDriver.CU_EVENT_DISABLE_TIMING));
         return e;
     }
 
@@ -300,6 +301,16 @@ public final class JCudaDevice extends GpuDevice<CUfunction, CUevent> {
     @Override
     protected void eventSynchronize(CUevent event) {
         check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(event));
+    }
+
+    @Override
+    protected boolean eventQuery(CUevent event) {
+        int status = JCudaDriver.cuEventQuery(event);
+        if (status == CudaDriver.CUDA_ERROR_NOT_READY) {
+            return false;
+        }
+        check("cuEventQuery", status);
+        return true;
     }
 
     @Override

@@ -7,25 +7,31 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fusedbert.api.Activation;
 import org.fusedbert.api.Checks;
 import org.fusedbert.api.Storage;
 import org.fusedbert.device.Device;
+import org.fusedbert.device.DeviceEvent;
 import org.fusedbert.device.DeviceGraph;
 import org.fusedbert.device.Dim3;
 import org.fusedbert.device.GemmSpec;
 import org.fusedbert.device.KernelArgs;
+import org.fusedbert.device.PinnedBuffer;
 
 /**
  * A {@link Device} whose memory is host memory and whose kernels run in the CPU simulator
  * ({@link SimRuntime}), from the same sources as the fatbin; GEMMs run the simulator's reference
- * GEMM. Work runs synchronously, so {@link #synchronize()} has nothing to wait for.
+ * GEMM. Work runs synchronously, so {@link #synchronize()} has nothing to wait for and the event of
+ * {@link #copyDeviceToHostAsync} is complete when it is returned.
  *
  * <p>Every pointer handed in (copies, fills, GEMM operands, kernel pointer arguments) must lie in
  * memory this device allocated and has not released: a stray pointer is an
@@ -42,6 +48,7 @@ public final class SimDevice implements Device {
 
     private final NavigableMap<Long, SimStorage> live = new TreeMap<>();
     private final Map<String, String> signatures = new ConcurrentHashMap<>();
+    private final Set<SimPinned> pinned = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private List<Runnable> recording;
     private Arena recordingArena;
     private boolean closed;
@@ -106,6 +113,34 @@ public final class SimDevice implements Device {
         range("copyDeviceToDevice", "dstPointer", dstPointer, bytes);
         issue(() -> MemorySegment.copy(range("copyDeviceToDevice", "srcPointer", srcPointer, bytes), 0,
                 range("copyDeviceToDevice", "dstPointer", dstPointer, bytes), 0, bytes));
+    }
+
+    /** Host memory standing in for page-locked memory, so the asynchronous read has the GPU's contract. */
+    @Override
+    public PinnedBuffer allocatePinned(long bytes) {
+        checkOpen("allocatePinned");
+        notRecording("allocatePinned", "allocate before capture; a graph replays no allocations");
+        if (bytes <= 0) {
+            throw Checks.fail("SimDevice.allocatePinned", "bytes", "> 0", bytes);
+        }
+        SimPinned buffer = new SimPinned(Arena.ofShared(), bytes);
+        pinned.add(buffer);
+        return buffer;
+    }
+
+    /** Copies at once (work here is synchronous) and returns a complete event. */
+    @Override
+    public DeviceEvent copyDeviceToHostAsync(long srcPointer, PinnedBuffer dst, long bytes) {
+        String op = "copyDeviceToHostAsync";
+        checkOpen(op);
+        notRecording(op, "its completion is polled on the host; read between graph launches");
+        Objects.requireNonNull(dst, "dst");
+        if (!pinned.contains(dst)) {
+            throw Checks.fail("SimDevice." + op, "dst", "an open pinned buffer of this device (allocatePinned)", dst);
+        }
+        checkHost(op, "dst", dst.segment(), bytes);
+        MemorySegment.copy(range(op, "srcPointer", srcPointer, bytes), 0, dst.segment(), 0, bytes);
+        return new CompleteEvent();
     }
 
     @Override
@@ -211,6 +246,13 @@ public final class SimDevice implements Device {
                 s.release();
             }
         }
+        List<SimPinned> buffers;
+        synchronized (pinned) {
+            buffers = List.copyOf(pinned);
+        }
+        for (SimPinned p : buffers) {
+            p.close();
+        }
     }
 
     /** Whether {@link #close()} has run. */
@@ -229,6 +271,12 @@ public final class SimDevice implements Device {
             recording.add(work);
         } else {
             work.run();
+        }
+    }
+
+    private void notRecording(String op, String why) {
+        if (recording != null) {
+            throw new IllegalStateException("SimDevice." + op + ": not allowed while capturing a graph (" + why + ")");
         }
     }
 
@@ -331,6 +379,40 @@ public final class SimDevice implements Device {
     void forget(SimStorage storage) {
         synchronized (live) {
             live.remove(storage.address(), storage);
+        }
+    }
+
+    /** Pinned memory's stand-in: host memory from its own arena, freed on close or with the device. */
+    private final class SimPinned extends PinnedBuffer {
+        private final Arena arena;
+
+        SimPinned(Arena arena, long bytes) {
+            super(arena.allocate(bytes, 64));
+            this.arena = arena;
+        }
+
+        @Override
+        protected void free(MemorySegment segment) {
+            pinned.remove(this);
+            arena.close();
+        }
+    }
+
+    /** The event of a copy that has already happened. */
+    private static final class CompleteEvent implements DeviceEvent {
+        private boolean open = true;
+
+        @Override
+        public boolean isComplete() {
+            if (!open) {
+                throw new IllegalStateException("DeviceEvent.isComplete: event already closed");
+            }
+            return true;
+        }
+
+        @Override
+        public void close() {
+            open = false;
         }
     }
 

@@ -16,9 +16,11 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import org.fusedbert.api.Activation;
 import org.fusedbert.api.Storage;
+import org.fusedbert.device.DeviceEvent;
 import org.fusedbert.device.DeviceGraph;
 import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.device.GemmSpec;
+import org.fusedbert.device.PinnedBuffer;
 import org.fusedbert.device.jcuda.JCudaDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
@@ -29,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Both GPU devices against plain Java: memory, copies (native, heap through pinned staging,
  * chunked), fills, cuBLASLt GEMMs in every transpose/epilogue combination, graph capture and
- * replay, and the leak check. Skipped, with the reason, where no GPU is available.
+ * replay, asynchronous copies into pinned memory polled through cuEventQuery, and the leak check.
+ * Skipped, with the reason, where no GPU is available.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GpuDeviceTest {
@@ -213,6 +216,78 @@ class GpuDeviceTest {
             assertThrows(IllegalStateException.class, () -> d.capture(() -> d.allocate(4)));
             d.fill32(s.address(), 5, 4);
             assertEquals(5, Float.floatToRawIntBits(download(d, s.address(), 1)[0]));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cuda", "jcuda"})
+    void anAsyncCopyIsPolledWithoutWaitingAndReadsWhatTheWorkBeforeItWrote(String kind) {
+        GpuDevice<?, ?> d = device(kind);
+        int n = 4096;  // an FP32 4096^3 GEMM is ~137 GFLOP: several milliseconds each, even on an H200
+        int gemms = 16;
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] a = RandomArrays.uniform(rnd, n * n);
+        try (Block sa = block(d, 4L * n * n); Block sc = block(d, 4L * n * n);
+             PinnedBuffer pinned = d.allocatePinned(4L * 1000)) {
+            upload(d, a, sa.address());
+            GemmSpec spec = new GemmSpec(false, true, n, n, n, sa.address(), n, sa.address(), n, 0,
+                    Activation.NONE, 0f, sc.address(), n);
+            d.gemm(spec);  // plans the shape
+            d.synchronize();
+            for (int i = 0; i < gemms; i++) {
+                d.gemm(spec);
+            }
+            // The last 1000 floats of C: written by the GEMMs, copied after them in stream order.
+            long tail = sc.address() + 4L * ((long) n * n - 1000);
+            DeviceEvent copied = d.copyDeviceToHostAsync(tail, pinned, 4L * 1000);
+            assertFalse(copied.isComplete(), "a copy queued behind " + gemms + " large GEMMs has not run yet");
+            long polls = 0;
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!copied.isComplete()) {
+                polls++;
+                assertTrue(System.nanoTime() < deadline, "the copy completes (cuEventQuery reaches CUDA_SUCCESS)");
+            }
+            System.out.println("ASYNC " + kind + " polls until complete: " + polls);
+            float[] viaEvent = pinned.segment().toArray(ValueLayout.JAVA_FLOAT);
+            copied.close();
+            assertThrows(IllegalStateException.class, copied::isComplete);
+            float[] blocking = download(d, tail, 1000);
+            assertArrayEquals(blocking, viaEvent, "the async copy read C after the GEMMs");
+            assertTrue(blocking[999] != 0f, "C was written");
+
+            // Reads in a row reuse the events handed back; each completes with its own value.
+            for (int i = 0; i < 200; i++) {
+                d.fill32(sc.address(), Float.floatToRawIntBits(i), 1);
+                try (DeviceEvent e = d.copyDeviceToHostAsync(sc.address(), pinned, 4)) {
+                    while (!e.isComplete()) {
+                        Thread.onSpinWait();
+                    }
+                    assertEquals((float) i, Float.intBitsToFloat(pinned.segment().get(ValueLayout.JAVA_INT, 0)));
+                }
+            }
+        }
+        assertEquals(0, d.liveAllocations());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cuda", "jcuda"})
+    void asyncCopiesAreRefusedInCaptureAndIntoMemoryThatIsNotThisDevicesPinnedMemory(String kind) {
+        GpuDevice<?, ?> d = device(kind);
+        try (Block s = block(d, 64)) {
+            PinnedBuffer pinned = d.allocatePinned(16);
+            IllegalStateException captured = assertThrows(IllegalStateException.class,
+                    () -> d.capture(() -> d.copyDeviceToHostAsync(s.address(), pinned, 16)));
+            assertTrue(captured.getMessage().startsWith("copyDeviceToHostAsync: not allowed while capturing"),
+                    captured.getMessage());
+            assertFalse(d.isCapturing());
+            IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                    () -> d.copyDeviceToHostAsync(s.address(), pinned, 32));
+            assertTrue(tooLong.getMessage().startsWith("copyDeviceToHostAsync: bytes expected in [0, 16]"),
+                    tooLong.getMessage());
+            pinned.close();
+            assertThrows(IllegalArgumentException.class, () -> d.copyDeviceToHostAsync(s.address(), pinned, 16));
+            d.fill32(s.address(), 9, 1);
+            assertEquals(9, Float.floatToRawIntBits(download(d, s.address(), 1)[0]), "the device is usable");
         }
     }
 

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.fusedbert.api.Activation;
 import org.fusedbert.api.Storage;
+import org.fusedbert.device.DeviceEvent;
 import org.fusedbert.device.DeviceGraph;
 import org.fusedbert.device.Dim3;
 import org.fusedbert.device.GemmSpec;
 import org.fusedbert.device.KernelArgs;
+import org.fusedbert.device.PinnedBuffer;
 import org.junit.jupiter.api.Test;
 
 /** SimDevice's memory, copies, fills, pointer checks and graph capture. */
@@ -104,10 +107,53 @@ class SimDeviceTest extends SimDeviceTestBase {
     }
 
     @Test
+    void anAsyncCopyIntoPinnedMemoryIsCompleteWhenReturned() {
+        long src = floats(1.5f, -2f, 3.25f);
+        try (PinnedBuffer pinned = device.allocatePinned(16)) {
+            pinned.segment().fill((byte) 0x7f);
+            DeviceEvent done = device.copyDeviceToHostAsync(src + 4, pinned, 8);
+            assertTrue(done.isComplete(), "the simulator's work is synchronous");
+            assertArrayEquals(new float[] {-2f, 3.25f}, pinned.segment().asSlice(0, 8).toArray(ValueLayout.JAVA_FLOAT));
+            assertEquals(0x7f7f7f7f, pinned.segment().getAtIndex(ValueLayout.JAVA_INT, 2), "only bytes are written");
+            done.close();
+            done.close();
+            assertThrows(IllegalStateException.class, done::isComplete);
+        }
+    }
+
+    @Test
+    void asyncCopiesRefuseCaptureForeignOrClosedBuffersAndShortOnes() {
+        long src = floats(1f, 2f, 3f, 4f);
+        PinnedBuffer pinned = device.allocatePinned(8);
+        IllegalStateException captured = assertThrows(IllegalStateException.class,
+                () -> device.capture(() -> device.copyDeviceToHostAsync(src, pinned, 8)));
+        assertEquals("SimDevice.copyDeviceToHostAsync: not allowed while capturing a graph (its completion is polled "
+                + "on the host; read between graph launches)", captured.getMessage());
+        assertThrows(IllegalStateException.class, () -> device.capture(() -> device.allocatePinned(8)));
+        IllegalArgumentException shortBuffer = assertThrows(IllegalArgumentException.class,
+                () -> device.copyDeviceToHostAsync(src, pinned, 12));
+        assertTrue(shortBuffer.getMessage().startsWith("SimDevice.copyDeviceToHostAsync: dst expected a segment of at "
+                + "least 12 bytes but was 8 bytes"), shortBuffer.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> device.copyDeviceToHostAsync(src + 12, pinned, 8),
+                "source past its allocation");
+        try (SimDevice other = new SimDevice(); PinnedBuffer foreign = other.allocatePinned(8)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> device.copyDeviceToHostAsync(src, foreign, 8));
+            assertTrue(e.getMessage().contains("dst expected an open pinned buffer of this device"), e.getMessage());
+        }
+        pinned.close();
+        assertThrows(IllegalArgumentException.class, () -> device.copyDeviceToHostAsync(src, pinned, 8));
+        assertThrows(IllegalStateException.class, pinned::segment);
+        assertThrows(IllegalArgumentException.class, () -> device.allocatePinned(0));
+    }
+
+    @Test
     void aClosedDeviceRefusesWork() {
         Storage s = device.allocate(8);
+        PinnedBuffer pinned = device.allocatePinned(8);
         device.close();
         assertTrue(s.isReleased(), "closing the device releases its memory");
+        assertThrows(IllegalStateException.class, pinned::segment, "and its pinned buffers");
         assertThrows(IllegalStateException.class, () -> device.allocate(8));
     }
 }
