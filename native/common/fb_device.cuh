@@ -14,9 +14,13 @@
 //                                 `&p[i]` is a raw `T*` (checked once, at that moment).
 //   fb_smem_cast<U>(p)            reinterprets an fb_smem_ptr<T> as fb_smem_ptr<U> (keeps the
 //                                 bounds), e.g. an int region after a float region.
+//   nvcuda::wmma                  <mma.h> under nvcc; the simulator's m16n16k8 TF32 subset
+//                                 (native/sim/fbsim_wmma.h).
 #pragma once
 
 #if defined(__CUDACC__)
+
+#include <mma.h>  // nvcuda::wmma (the TF32 tensor-core kernels)
 
 template <class T>
 using fb_smem_ptr = T*;
@@ -30,7 +34,7 @@ __device__ __forceinline__ U* fb_smem_cast(T* p) {
 // fatbin's translation unit: extern __shared__ arrays of different types under one name clash).
 template <class T>
 __device__ __forceinline__ T* fb_dynamic_shared_base() {
-  extern __shared__ __align__(16) unsigned char fb_dynamic_shared_bytes[];
+  extern __shared__ __align__(128) unsigned char fb_dynamic_shared_bytes[];  // wmma needs 32
   return reinterpret_cast<T*>(fb_dynamic_shared_bytes);
 }
 
@@ -39,6 +43,7 @@ __device__ __forceinline__ T* fb_dynamic_shared_base() {
 #elif defined(FUSEDBERT_SIM)
 
 #include "fbsim_cuda.h"
+#include "fbsim_wmma.h"  // nvcuda::wmma: m16n16k8 TF32, emulated
 
 #define FB_DYNAMIC_SHARED(T, name) ::fb_smem_ptr<T> name = ::fbsim::dynamic_shared<T>()
 

@@ -124,16 +124,11 @@ struct Lane {
     __device__ __forceinline__ int row(int first, int r) const { return first + r * S::GROUPS + group; }
 };
 
-// The shapes must launch as kernels.h says (FB_ATTENTION_GEOMETRY), which AttentionKernels follows.
+// The shapes must launch as kernels.h says (FB_ATTENTION_GEOMETRY), which AttentionKernels follows:
+// checked at the end of this namespace, against every shape (the TF32 ones are defined below).
 template <int D> using forward_shape = ForwardShape<D>;
 template <int D> using backward_dkdv_shape = KeyGradShape<D>;
 template <int D> using backward_dq_shape = QueryGradShape<D>;
-#define FB_ATTENTION_CHECK_GEOMETRY(kind, d, rows, threads, tile, shared)                              \
-    static_assert(kind##_shape<d>::ROWS == (rows) && kind##_shape<d>::THREADS == (threads) &&          \
-                      kind##_shape<d>::TILE == (tile) && kind##_shape<d>::SHARED == (shared),           \
-                  "fb_attention_" #kind "_d" #d ": tile shape differs from FB_ATTENTION_GEOMETRY");
-FB_ATTENTION_GEOMETRY(FB_ATTENTION_CHECK_GEOMETRY)
-#undef FB_ATTENTION_CHECK_GEOMETRY
 
 __device__ __forceinline__ float4 zero4() { return make_float4(0.f, 0.f, 0.f, 0.f); }
 
@@ -1021,6 +1016,286 @@ __device__ __forceinline__ void backward_query_grad_tiled(const float* __restric
                             vec);
 }
 
+// ------------------------------------------------------------------ TF32 tensor-core backward (D 64)
+//
+// For callers whose GEMMs run in TF32 (a GPU device's default), the backward's products run on the
+// tensor cores: nvcuda::wmma m16n16k8 with TF32 operands (rounded by __float_to_tf32 as they are
+// loaded; dP, which cancels against delta, from split operands to near fp32) and fp32 accumulation. A block of 4 warps owns 64 rows; warp w owns
+// rows 16w..16w+15 and computes its strip of S and dP (16 x STREAM), P and dS (through its own rows
+// of a shared scratch, since fragment layouts are unspecified), and its strip of the gradients, so
+// between tile loads a warp only waits for itself. Same sums in the same order on every run:
+// deterministic, like the fp32 kernels.
+namespace wmma = nvcuda::wmma;
+using TfA = wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major>;
+using TfBRows = wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major>;
+using TfBCols = wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::col_major>;
+using TfAcc = wmma::fragment<wmma::accumulator, 16, 16, 8, float>;
+
+template <int D_>
+struct TensorShape {
+    static constexpr int D = D_;
+    static constexpr int OWN = 64;     // rows owned by a block: 16 per warp
+    static constexpr int STREAM = 64;  // streamed rows per tile
+    static constexpr int THREADS = 128;
+    static constexpr int MIN_BLOCKS = 2;
+    static constexpr int ROWS = OWN;   // FB_ATTENTION_GEOMETRY's names
+    static constexpr int TILE = STREAM;
+    static constexpr int LD = D + 4;        // floats per operand row in shared memory (padded)
+    static constexpr int SLD = STREAM + 4;  // floats per scratch row
+    static constexpr int DT = D / 16;       // 16-column blocks of a gradient strip
+    static constexpr int ST = STREAM / 16;  // 16-column blocks of an S strip
+    // Operands: the owned pair [OWN][LD] and the streamed pair [STREAM][LD]; scratch: S/P and dP/dS [OWN][SLD].
+    static constexpr int SHARED = (2 * OWN * LD + 2 * STREAM * LD + 2 * OWN * SLD) * 4;
+    static_assert(OWN == 16 * (THREADS / 32), "16 owned rows per warp");
+    static_assert(STREAM >= D, "a warp's gradient strip leaves through its scratch rows");
+};
+template <int D> struct KeyGradTf32Shape;
+template <> struct KeyGradTf32Shape<64> : TensorShape<64> {};
+template <int D> struct QueryGradTf32Shape;
+template <> struct QueryGradTf32Shape<64> : TensorShape<64> {};
+template <int D> using backward_dkdv_tf32_shape = KeyGradTf32Shape<D>;
+template <int D> using backward_dq_tf32_shape = QueryGradTf32Shape<D>;
+
+// Rows [0, valid) of a block of `Rows` rows, times `mul`, into shared memory rows of LD floats;
+// rows [valid, Rows) become zeros.
+template <class S, int Rows>
+__device__ __forceinline__ void load_rows_padded(fb_smem_ptr<float> dst, const float* __restrict__ src,
+                                                 long long stride, int valid, float mul, bool vec) {
+    const fb_smem_ptr<float4> dst4 = fb_smem_cast<float4>(dst);
+    constexpr int N = Rows * (S::D / 4);
+#pragma unroll
+    for (int i0 = 0; i0 < N; i0 += S::THREADS) {
+        const int i = i0 + (int) threadIdx.x;
+        if (N % S::THREADS == 0 || i < N) {
+            const int row = i / (S::D / 4), c = i % (S::D / 4);
+            dst4[row * (S::LD / 4) + c] = row < valid ? scale4(load4(src + row * stride + c * 4, vec), mul) : zero4();
+        }
+    }
+}
+
+// Rounds a fragment's elements to TF32 (hi), and with `lo` keeps what rounding lost, rounded too.
+template <class Frag>
+__device__ __forceinline__ void tf32_split(Frag& hi, Frag* lo) {
+#pragma unroll
+    for (int i = 0; i < hi.num_elements; i++) {
+        const float x = hi.x[i];
+        hi.x[i] = wmma::__float_to_tf32(x);
+        if (lo != nullptr) {
+            lo->x[i] = wmma::__float_to_tf32(x - hi.x[i]);
+        }
+    }
+}
+
+// acc[n] (+)= A B for a warp's 16-row strip: A [16][KDIM] row-major at `a` (ld lda); B [KDIM][16 N]
+// with element (k, col) at b[col * ldb + k] (Cols: the rows of a streamed operand, transposed) or at
+// b[k * ldb + col] (Rows). Operands are fp32 in shared memory, rounded to TF32 as they are loaded;
+// SPLIT adds the products with what rounding lost (a_lo b + a b_lo: three products instead of one,
+// near-fp32 accuracy), for dP, whose difference with delta cancels in dS = P (dP - delta).
+template <int N, int KDIM, class BFrag, bool SPLIT>
+__device__ __forceinline__ void warp_product(TfAcc (&acc)[N], fb_smem_ptr<float> a, int lda, fb_smem_ptr<float> b,
+                                             int ldb, bool accumulate) {
+    constexpr bool cols = std::is_same<BFrag, TfBCols>::value;
+    if (!accumulate) {
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            wmma::fill_fragment(acc[n], 0.f);
+        }
+    }
+#pragma unroll 1
+    for (int k = 0; k < KDIM; k += 8) {
+        TfA af, af_lo;
+        wmma::load_matrix_sync(af, a + k, lda);
+        tf32_split(af, SPLIT ? &af_lo : nullptr);
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            BFrag bf, bf_lo;
+            wmma::load_matrix_sync(bf, cols ? b + 16 * n * ldb + k : b + k * ldb + 16 * n, ldb);
+            tf32_split(bf, SPLIT ? &bf_lo : nullptr);
+            if (SPLIT) {  // the small terms first
+                wmma::mma_sync(acc[n], af_lo, bf, acc[n]);
+                wmma::mma_sync(acc[n], af, bf_lo, acc[n]);
+            }
+            wmma::mma_sync(acc[n], af, bf, acc[n]);
+        }
+    }
+}
+
+// The TF32 kernels' shared memory: the owned pair of operands [OWN][LD] (K, V or Q, dO), the
+// streamed pair [STREAM][LD], and this warp's 16 scratch rows of S/P and dP/dS ([SLD] each).
+template <class S>
+struct TensorTiles {
+    fb_smem_ptr<float> own0, own1, stream0, stream1, ss, dps;
+    int warp;
+    __device__ __forceinline__ explicit TensorTiles(fb_smem_ptr<float> smem)
+        : own0(smem), own1(own0 + S::OWN * S::LD), stream0(own1 + S::OWN * S::LD),
+          stream1(stream0 + S::STREAM * S::LD), ss(stream1 + S::STREAM * S::LD + 16 * ((int) threadIdx.x / 32) * S::SLD),
+          dps(ss + S::OWN * S::SLD), warp((int) threadIdx.x / 32) {}
+    // This warp's strip of an owned operand.
+    __device__ __forceinline__ fb_smem_ptr<float> strip(fb_smem_ptr<float> owned) const { return owned + 16 * warp * S::LD; }
+};
+
+// S = A_s B_s^T and dP = A_dp B_dp^T (B: streamed rows) of a warp's 16-row strip, into its scratch rows.
+template <class S>
+__device__ __forceinline__ void strip_products(fb_smem_ptr<float> my_ss, fb_smem_ptr<float> my_dps,
+                                               fb_smem_ptr<float> a_s, fb_smem_ptr<float> b_s,
+                                               fb_smem_ptr<float> a_dp, fb_smem_ptr<float> b_dp) {
+    TfAcc s[S::ST], dp[S::ST];
+    warp_product<S::ST, S::D, TfBCols, false>(s, a_s, S::LD, b_s, S::LD, false);
+    warp_product<S::ST, S::D, TfBCols, true>(dp, a_dp, S::LD, b_dp, S::LD, false);
+#pragma unroll
+    for (int n = 0; n < S::ST; n++) {
+        wmma::store_matrix_sync(my_ss + 16 * n, s[n], S::SLD, wmma::mem_row_major);
+        wmma::store_matrix_sync(my_dps + 16 * n, dp[n], S::SLD, wmma::mem_row_major);
+    }
+}
+
+// Stores a warp's gradient strip (16 rows x D), times `mul`, to rows first + 16 * warp + r below
+// `rows`, through the warp's scratch rows (fragment layouts are unspecified).
+template <class S>
+__device__ __forceinline__ void store_strip(const TfAcc (&acc)[S::DT], fb_smem_ptr<float> scratch, float* base,
+                                            long long stride, int first, int rows, float mul, bool vec) {
+    const int lane = (int) threadIdx.x % 32;
+    __syncwarp();  // the warp's last reads of its scratch rows are done
+#pragma unroll
+    for (int n = 0; n < S::DT; n++) {
+        wmma::store_matrix_sync(scratch + 16 * n, acc[n], S::SLD, wmma::mem_row_major);
+    }
+    __syncwarp();
+    for (int e = lane; e < 16 * (S::D / 4); e += 32) {
+        const int r = e / (S::D / 4), c = e % (S::D / 4);
+        if (first + r < rows) {
+            const int at = r * S::SLD + 4 * c;
+            store4(base + (first + r) * stride + 4 * c,
+                   make_float4(scratch[at] * mul, scratch[at + 1] * mul, scratch[at + 2] * mul, scratch[at + 3] * mul),
+                   vec);
+        }
+    }
+}
+
+// P and dS of a warp's strip, from S and dP in its scratch rows: p = exp2(s + bias(r, c)),
+// ds = p (dp - delta(r, c)), in place (the next products' operands).
+template <class S, class Bias, class Delta>
+__device__ __forceinline__ void strip_score_gradients(fb_smem_ptr<float> ss, fb_smem_ptr<float> dps, Bias bias,
+                                                      Delta delta) {
+    const int lane = (int) threadIdx.x % 32;
+    __syncwarp();  // S and dP are in the scratch rows
+    for (int e = lane; e < 16 * S::STREAM; e += 32) {
+        const int r = e / S::STREAM, c = e % S::STREAM, at = r * S::SLD + c;
+        const float p = exp2f(ss[at] + bias(r, c));
+        ss[at] = p;
+        dps[at] = p * (dps[at] - delta(r, c));
+    }
+    __syncwarp();
+}
+
+// dK and dV for a block of 64 key rows on the tensor cores: per tile of streamed queries,
+// S^T = K Q^T and dP^T = V dO^T, then dV += P^T dO and dK += dS^T Q.
+template <int D>
+__device__ __forceinline__ void backward_key_grad_tf32(const float* __restrict__ qkv,
+                                                       const int* __restrict__ valid_lengths,
+                                                       const float* __restrict__ d_out, const float* __restrict__ lse,
+                                                       const float* __restrict__ delta, float* __restrict__ dqkv,
+                                                       int seq_len, int heads, float scale) {
+    using S = KeyGradTf32Shape<D>;
+    FB_DYNAMIC_SHARED(float, smem);
+    const TensorTiles<S> t(smem);  // K, V owned; Q, dO streamed; S^T/P^T, dP^T/dS^T scratch
+    const fb_smem_ptr<float> ks = t.own0, vs = t.own1, qs = t.stream0, gs = t.stream1, my_ss = t.ss, my_dps = t.dps;
+    __shared__ float neg_lse2_tile[S::STREAM];  // -lse * log2(e); -inf past the sequence (p = 0)
+    __shared__ float delta_tile[S::STREAM];
+    const int j0 = blockIdx.x * S::OWN, warp = t.warp;
+    const BackwardHead bh(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, D);
+    const int E = bh.E;
+    const long long stride = bh.stride;
+
+    TfAcc dk[S::DT], dv[S::DT];
+#pragma unroll
+    for (int n = 0; n < S::DT; n++) {
+        wmma::fill_fragment(dk[n], 0.f);
+        wmma::fill_fragment(dv[n], 0.f);
+    }
+    if (j0 < bh.keys) {  // uniform per block: a block wholly past the extent only writes zeros
+        const int own = bh.keys - j0 < S::OWN ? bh.keys - j0 : S::OWN;
+        load_rows_padded<S, S::OWN>(ks, bh.head + E + j0 * stride, stride, own, scale * kLog2e, bh.vec);
+        load_rows_padded<S, S::OWN>(vs, bh.head + 2 * E + j0 * stride, stride, own, 1.f, bh.vec);
+        const int own_in_strip = own - 16 * warp;  // this warp's keys at or past it are masked: p = 0
+
+        for (int i0 = 0; i0 < seq_len; i0 += S::STREAM) {
+            const int tile_rows = seq_len - i0 < S::STREAM ? seq_len - i0 : S::STREAM;
+            __syncthreads();  // the previous tile is consumed
+            load_rows_padded<S, S::STREAM>(qs, bh.head + i0 * stride, stride, tile_rows, 1.f, bh.vec);
+            load_rows_padded<S, S::STREAM>(gs, bh.d_out + (long long) i0 * E, E, tile_rows, 1.f, bh.vec);
+            for (int i = threadIdx.x; i < S::STREAM; i += S::THREADS) {
+                neg_lse2_tile[i] = i < tile_rows ? -(bh.lse[i0 + i] * kLog2e) : -INFINITY;
+                delta_tile[i] = i < tile_rows ? bh.delta[i0 + i] : 0.f;
+            }
+            __syncthreads();
+
+            strip_products<S>(my_ss, my_dps, t.strip(ks), qs, t.strip(vs), gs);
+            strip_score_gradients<S>(
+                my_ss, my_dps,
+                [&](int r, int c) { return (r < own_in_strip ? 0.f : -INFINITY) + neg_lse2_tile[c]; },
+                [&](int, int c) { return delta_tile[c]; });
+            warp_product<S::DT, S::STREAM, TfBRows, false>(dv, my_ss, S::SLD, gs, S::LD, true);
+            warp_product<S::DT, S::STREAM, TfBRows, false>(dk, my_dps, S::SLD, qs, S::LD, true);
+        }
+    }
+    store_strip<S>(dk, my_ss, bh.d_head + E, stride, j0 + 16 * warp, seq_len, scale, bh.vec);
+    store_strip<S>(dv, my_ss, bh.d_head + 2 * E, stride, j0 + 16 * warp, seq_len, 1.f, bh.vec);
+}
+
+// dQ for a block of 64 query rows on the tensor cores: per tile of streamed keys, S = Q K^T and
+// dP = dO V^T, then dQ += dS K.
+template <int D>
+__device__ __forceinline__ void backward_query_grad_tf32(const float* __restrict__ qkv,
+                                                         const int* __restrict__ valid_lengths,
+                                                         const float* __restrict__ d_out,
+                                                         const float* __restrict__ lse,
+                                                         const float* __restrict__ delta, float* __restrict__ dqkv,
+                                                         int seq_len, int heads, float scale) {
+    using S = QueryGradTf32Shape<D>;
+    FB_DYNAMIC_SHARED(float, smem);
+    const TensorTiles<S> t(smem);  // Q, dO owned; K, V streamed; S/P, dP/dS scratch
+    const fb_smem_ptr<float> qs = t.own0, gs = t.own1, ks = t.stream0, vs = t.stream1, my_ss = t.ss, my_dps = t.dps;
+    __shared__ float neg_lse2_rows[S::OWN];  // -lse * log2(e); -inf past the sequence (p = 0)
+    __shared__ float delta_rows[S::OWN];
+    const int q0 = blockIdx.x * S::OWN, warp = t.warp;
+    const BackwardHead bh(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, D);
+    const int E = bh.E;
+    const long long stride = bh.stride;
+
+    const int own = seq_len - q0 < S::OWN ? seq_len - q0 : S::OWN;
+    load_rows_padded<S, S::OWN>(qs, bh.head + q0 * stride, stride, own, scale * kLog2e, bh.vec);
+    load_rows_padded<S, S::OWN>(gs, bh.d_out + (long long) q0 * E, E, own, 1.f, bh.vec);
+    for (int i = threadIdx.x; i < S::OWN; i += S::THREADS) {
+        neg_lse2_rows[i] = i < own ? -(bh.lse[q0 + i] * kLog2e) : -INFINITY;
+        delta_rows[i] = i < own ? bh.delta[q0 + i] : 0.f;
+    }
+    TfAcc dq[S::DT];
+#pragma unroll
+    for (int n = 0; n < S::DT; n++) {
+        wmma::fill_fragment(dq[n], 0.f);
+    }
+
+    for (int k0 = 0; k0 < bh.keys; k0 += S::STREAM) {
+        const int tile_rows = bh.keys - k0 < S::STREAM ? bh.keys - k0 : S::STREAM;
+        const float* rows = bh.head + k0 * stride;
+        __syncthreads();  // the previous tile is consumed (the first time: Q, dO and the row terms are written)
+        load_rows_padded<S, S::STREAM>(ks, rows + E, stride, tile_rows, 1.f, bh.vec);
+        load_rows_padded<S, S::STREAM>(vs, rows + 2 * E, stride, tile_rows, 1.f, bh.vec);
+        __syncthreads();
+
+        strip_products<S>(my_ss, my_dps, t.strip(qs), ks, t.strip(gs), vs);
+        const int row0 = 16 * warp;
+        strip_score_gradients<S>(
+            my_ss, my_dps,
+            // Keys past the extent (zero rows of the last tile) get p = 0.
+            [&](int r, int c) { return neg_lse2_rows[row0 + r] + (c < tile_rows ? 0.f : -INFINITY); },
+            [&](int r, int) { return delta_rows[row0 + r]; });
+        warp_product<S::DT, S::STREAM, TfBRows, false>(dq, my_dps, S::SLD, ks, S::LD, true);
+    }
+    store_strip<S>(dq, my_ss, bh.d_head, stride, q0 + 16 * warp, seq_len, scale, bh.vec);
+}
+
 // The backward passes of head dim D: lane-sliced (Shape) or register-tiled (TiledShape).
 template <int D>
 __device__ __forceinline__ void backward_dkdv(const float* __restrict__ qkv, const int* __restrict__ valid_lengths,
@@ -1045,6 +1320,14 @@ __device__ __forceinline__ void backward_dq(const float* __restrict__ qkv, const
         backward_query_grad<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, scale);
     }
 }
+
+// Every shape against its FB_ATTENTION_GEOMETRY line.
+#define FB_ATTENTION_CHECK_GEOMETRY(kind, d, rows, threads, tile, shared)                              \
+    static_assert(kind##_shape<d>::ROWS == (rows) && kind##_shape<d>::THREADS == (threads) &&          \
+                      kind##_shape<d>::TILE == (tile) && kind##_shape<d>::SHARED == (shared),           \
+                  "fb_attention_" #kind "_d" #d ": tile shape differs from FB_ATTENTION_GEOMETRY");
+FB_ATTENTION_GEOMETRY(FB_ATTENTION_CHECK_GEOMETRY)
+#undef FB_ATTENTION_CHECK_GEOMETRY
 
 }  // namespace fb_attention
 
@@ -1078,6 +1361,28 @@ FB_ATTENTION_ENTRY_POINTS(16)
 FB_ATTENTION_ENTRY_POINTS(32)
 FB_ATTENTION_ENTRY_POINTS(64)
 FB_ATTENTION_ENTRY_POINTS(128)
+
+#define FB_ATTENTION_TF32_ENTRY_POINTS(D)                                                                   \
+    extern "C" __global__ void __launch_bounds__(fb_attention::KeyGradTf32Shape<D>::THREADS,                \
+                                                 fb_attention::KeyGradTf32Shape<D>::MIN_BLOCKS)             \
+    fb_attention_backward_dkdv_tf32_d##D(const float* __restrict__ qkv, const int* __restrict__ valid_lengths, \
+                                         const float* __restrict__ d_out, const float* __restrict__ lse,    \
+                                         const float* __restrict__ delta, float* __restrict__ dqkv,         \
+                                         int seq_len, int heads, float scale) {                             \
+        fb_attention::backward_key_grad_tf32<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len, heads, \
+                                                scale);                                                     \
+    }                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(fb_attention::QueryGradTf32Shape<D>::THREADS,              \
+                                                 fb_attention::QueryGradTf32Shape<D>::MIN_BLOCKS)           \
+    fb_attention_backward_dq_tf32_d##D(const float* __restrict__ qkv, const int* __restrict__ valid_lengths, \
+                                       const float* __restrict__ d_out, const float* __restrict__ lse,      \
+                                       const float* __restrict__ delta, float* __restrict__ dqkv,           \
+                                       int seq_len, int heads, float scale) {                               \
+        fb_attention::backward_query_grad_tf32<D>(qkv, valid_lengths, d_out, lse, delta, dqkv, seq_len,    \
+                                                  heads, scale);                                            \
+    }
+
+FB_ATTENTION_TF32_ENTRY_POINTS(64)
 
 extern "C" __global__ void __launch_bounds__(256)
 fb_attention_backward_delta(const float* __restrict__ out, const float* __restrict__ d_out,

@@ -68,7 +68,9 @@
   X(backward_dq, 16, 64, 64, 64, 8192)           \
   X(backward_dq, 32, 64, 64, 64, 16384)          \
   X(backward_dq, 64, 64, 128, 64, 86016)         \
-  X(backward_dq, 128, 64, 128, 32, 108544)
+  X(backward_dq, 128, 64, 128, 32, 108544)      \
+  X(backward_dkdv_tf32, 64, 64, 128, 64, 104448) \
+  X(backward_dq_tf32, 64, 64, 128, 64, 104448)
 
 /**
  * Forward: out = softmax(scale * Q K^T + mask) V per (b, h), and each row's log-sum-exp.
@@ -159,6 +161,21 @@ extern "C" __global__ void fb_attention_backward_dq_d64(const float* qkv, const 
 extern "C" __global__ void fb_attention_backward_dq_d128(const float* qkv, const int* valid_lengths,
                                                          const float* d_out, const float* lse, const float* delta,
                                                          float* dqkv, int seq_len, int heads, float scale);
+
+/**
+ * Backward on the TF32 tensor cores, for callers whose GEMMs run in TF32: the same contract and
+ * outputs as backward_dkdv / backward_dq of the same D (deterministic too), with every product's
+ * inputs (Q, K, V, dO, P, dS) rounded to TF32 (10-bit mantissa) and accumulated in fp32, so
+ * results differ from the fp32 kernels by about 1e-3 relative. Launch: see the attention section
+ * and FB_ATTENTION_GEOMETRY (kinds backward_dkdv_tf32, backward_dq_tf32). Needs sm_80 or newer.
+ */
+extern "C" __global__ void fb_attention_backward_dkdv_tf32_d64(const float* qkv, const int* valid_lengths,
+                                                               const float* d_out, const float* lse,
+                                                               const float* delta, float* dqkv, int seq_len,
+                                                               int heads, float scale);
+extern "C" __global__ void fb_attention_backward_dq_tf32_d64(const float* qkv, const int* valid_lengths,
+                                                             const float* d_out, const float* lse, const float* delta,
+                                                             float* dqkv, int seq_len, int heads, float scale);
 
 // Common to the families below: tensors are row-major and contiguous; [N, H] is N rows of H.
 // Kernels do not range-check values read from device memory (token ids, labels): where such a
@@ -581,6 +598,8 @@ extern "C" __global__ void fb_pooling_max_backward(const float *dOut, const int 
   X(fb_attention_backward_dq_d32) \
   X(fb_attention_backward_dq_d64) \
   X(fb_attention_backward_dq_d128) \
+  X(fb_attention_backward_dkdv_tf32_d64) \
+  X(fb_attention_backward_dq_tf32_d64) \
   X(fb_layernorm_forward_v4x1) \
   X(fb_layernorm_forward_v4x2) \
   X(fb_layernorm_forward_v4x3) \

@@ -63,6 +63,15 @@ public interface Device extends AutoCloseable {
     /** One GEMM (cuBLASLt on a GPU, a reference GEMM on the simulator). */
     void gemm(GemmSpec spec);
 
+    /**
+     * How this device's GEMMs compute, and so which variant of a GEMM-like kernel its callers want:
+     * under {@link GemmPrecision#TF32} the fused attention backward runs on the tensor cores too.
+     * Devices without tensor cores compute in {@link GemmPrecision#FP32}, the default.
+     */
+    default GemmPrecision gemmPrecision() {
+        return GemmPrecision.FP32;
+    }
+
     /** Waits for all issued work. */
     void synchronize();
 

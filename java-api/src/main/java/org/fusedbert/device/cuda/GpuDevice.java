@@ -377,11 +377,13 @@ public abstract class GpuDevice<F, E> implements Device {
 
     // ------------------------------------------------------------------ beyond Device
 
-    /** How GEMMs are computed from now on (plans for each precision are kept). */
+    /** How GEMMs (and the kernels that follow their precision) compute now. */
+    @Override
     public GemmPrecision gemmPrecision() {
         return gemm.precision();
     }
 
+    /** How GEMMs are computed from now on (plans for each precision are kept). */
     public void gemmPrecision(GemmPrecision precision) {
         gemm.precision(precision);
     }

@@ -7,6 +7,7 @@ import org.fusedbert.api.OpChecks;
 import org.fusedbert.api.Tensor;
 import org.fusedbert.device.Device;
 import org.fusedbert.device.Dim3;
+import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.device.KernelArgs;
 
 /**
@@ -17,7 +18,10 @@ import org.fusedbert.device.KernelArgs;
  * <p>Variant choice: one kernel per head dimension ({@link #HEAD_DIMS}), each with its own tile
  * shape; the launch geometry ({@link #VARIANTS}) is the ABI header's {@code FB_ATTENTION_GEOMETRY}. The backward is three
  * launches: {@code delta = rowsum(dOut * out)}, then dK/dV (key-block owners) and dQ
- * (query-block owners), which together overwrite all of {@code dqkv} without atomics.
+ * (query-block owners), which together overwrite all of {@code dqkv} without atomics. On a
+ * device whose {@link Device#gemmPrecision()} is {@link GemmPrecision#TF32}, head dimensions in
+ * {@link #TF32_HEAD_DIMS} take the tensor-core dK/dV and dQ kernels instead (TF32 products, fp32
+ * sums, about 1e-3 relative error, still deterministic); fp32 devices never do.
  *
  * <p>Arguments are checked with {@link OpChecks} (the CPU reference's checks, against the backend
  * that owns {@code qkv}) plus what only the kernels need: a compiled head dimension and grid
@@ -28,6 +32,8 @@ import org.fusedbert.device.KernelArgs;
 public final class AttentionKernels {
     /** Head dimensions ({@code E / heads}) with a compiled kernel. */
     public static final List<Integer> HEAD_DIMS = List.of(16, 32, 64, 128);
+    /** Head dimensions with a TF32 tensor-core backward, used when the device's GEMMs are TF32. */
+    public static final List<Integer> TF32_HEAD_DIMS = List.of(64);
     /** CUDA's limit on grid y and z, which carry the heads and the batch. */
     static final int MAX_GRID_YZ = 65535;
     private static final int DELTA_THREADS = 256;
@@ -69,7 +75,9 @@ public final class AttentionKernels {
             new Variant("backward_dq", 16, 64, 64, 64, 8192),
             new Variant("backward_dq", 32, 64, 64, 64, 16384),
             new Variant("backward_dq", 64, 64, 128, 64, 86016),
-            new Variant("backward_dq", 128, 64, 128, 32, 108544));
+            new Variant("backward_dq", 128, 64, 128, 32, 108544),
+            new Variant("backward_dkdv_tf32", 64, 64, 128, 64, 104448),
+            new Variant("backward_dq_tf32", 64, 64, 128, 64, 104448));
 
     /** The {@code kind} kernel for {@code headDim} (one of {@link #HEAD_DIMS}). */
     static Variant variant(String kind, int headDim) {
@@ -103,7 +111,8 @@ public final class AttentionKernels {
 
     /**
      * {@link Backend#attentionBackward} on {@code device}: fills the workspace {@code delta}
-     * [B, heads, L] with rowsum(dOut * out), then overwrites {@code dqkv} [B, L, 3E].
+     * [B, heads, L] with rowsum(dOut * out), then overwrites {@code dqkv} [B, L, 3E], in TF32 on a
+     * TF32 device where {@link #TF32_HEAD_DIMS} has the head dimension.
      *
      * @param validLengths int32 [B], or {@code null}, as in the forward
      */
@@ -126,7 +135,10 @@ public final class AttentionKernels {
                     Dim3.of(Math.toIntExact(Math.ceilDiv(deltaThreads, DELTA_THREADS))), Dim3.of(DELTA_THREADS), 0,
                     args);
         }
-        for (Variant variant : List.of(variant("backward_dkdv", headDim), variant("backward_dq", headDim))) {
+        String precision = device.gemmPrecision() == GemmPrecision.TF32 && TF32_HEAD_DIMS.contains(headDim)
+                ? "_tf32" : "";
+        for (Variant variant : List.of(variant("backward_dkdv" + precision, headDim),
+                variant("backward_dq" + precision, headDim))) {
             launch(device, variant, batch, seqLen, heads, new KernelArgs()
                     .pointer(qkv.address()).pointer(address(validLengths)).pointer(dOut.address())
                     .pointer(lse.address()).pointer(delta.address()).pointer(dqkv.address())

@@ -23,6 +23,7 @@ import org.fusedbert.device.Device;
 import org.fusedbert.device.DeviceEvent;
 import org.fusedbert.device.DeviceGraph;
 import org.fusedbert.device.Dim3;
+import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.device.GemmSpec;
 import org.fusedbert.device.KernelArgs;
 import org.fusedbert.device.PinnedBuffer;
@@ -53,9 +54,25 @@ public final class SimDevice implements Device {
     private Arena recordingArena;
     private boolean closed;
 
+    private GemmPrecision precision = GemmPrecision.FP32;
+
     /** Loads the simulator library (a clear {@link IllegalStateException} if it is missing). */
     public SimDevice() {
         SimRuntime.threadCount();
+    }
+
+    /**
+     * What {@link #gemmPrecision()} reports from now on (fp32 at first): under TF32 the kernel
+     * variants chosen by it (the tensor-core attention backward, emulated with TF32 rounding) run
+     * here too, as on a GPU. The simulator's own GEMMs stay fp32 either way.
+     */
+    public void gemmPrecision(GemmPrecision precision) {
+        this.precision = Objects.requireNonNull(precision, "precision");
+    }
+
+    @Override
+    public GemmPrecision gemmPrecision() {
+        return precision;
     }
 
     @Override

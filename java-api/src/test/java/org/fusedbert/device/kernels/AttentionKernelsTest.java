@@ -37,7 +37,8 @@ class AttentionKernelsTest {
                     Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
                     Integer.parseInt(m.group(6))));
         }
-        assertEquals(3 * AttentionKernels.HEAD_DIMS.size(), declared.size(), "kernels in FB_ATTENTION_GEOMETRY");
+        assertEquals(3 * AttentionKernels.HEAD_DIMS.size() + 2 * AttentionKernels.TF32_HEAD_DIMS.size(), declared.size(),
+                "kernels in FB_ATTENTION_GEOMETRY");
         assertEquals(declared, AttentionKernels.VARIANTS);
     }
 

@@ -29,6 +29,13 @@ public final class Conformance {
     public static final double CROSS_ENTROPY = 1e-4;
     /** Fused attention. */
     public static final double ATTENTION = 1e-4;
+    /**
+     * Fused attention's backward on TF32 tensor cores (a TF32 device's choice): product inputs
+     * rounded to a 10-bit mantissa (2^-11 relative each; dP from split operands, near fp32). The
+     * simulator's worst element over 12 seeded runs was 1.3e-3; 1e-2 leaves room for the GPU's
+     * own accumulation order.
+     */
+    public static final double ATTENTION_TF32 = 1e-2;
     /** Reductions over many rows (column sums, table gradients), judged like elementwise results. */
     public static final double REDUCTION = 1e-5;
 
