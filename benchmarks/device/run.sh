@@ -19,7 +19,8 @@
 # seed's figures, and the first MLM epoch again on jcuda, which must agree).
 #
 # Environment: OUT (results; the device tool sets it, default benchmarks/device/out),
-# SEED_JCUDA=0 (skip the seed stage's jcuda epoch), SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
+# SEED_JCUDA=0 (skip the seed stage's jcuda epoch), SEED_UNFROZEN_LRS (e.g. "0.0002 0.0005": more
+# seed-stage runs with those unfrozen learning rates), SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
 # copy ../shared/data's there, it is ignored, and carry it), SEED_ARGS (more train options),
 # TEST_DEVICES (device kinds for the
 # conformance stage), CONFORMANCE_TIMEOUT, SANITIZER_TIMEOUT, LEAK_TIMEOUT, SEED_TIMEOUT, BENCH_TIMEOUT
@@ -252,9 +253,14 @@ stage_bench() {
 }
 
 # The seed's configuration and schedule (5 MLM epochs over train+test, 5 frozen + 5 unfrozen
-# classifier epochs) on cuda with TF32 GEMMs; nvidia-smi samples the memory the whole time (the
-# CUDA context included). Then one MLM epoch on jcuda with the same seed: its loss must match cuda's
-# first epoch within run-to-run noise.
+# classifier epochs) on cuda with TF32 GEMMs, fine-tuned by the default recipe (validated: 10% of
+# the training reviews held out, the best epoch by validation accuracy kept); nvidia-smi samples
+# the memory the whole time (the CUDA context included). Then the same run with --recipe seed (the
+# seed's schedule exactly: no validation, the last epoch kept), so the report gives both test
+# accuracies; then, for each learning rate in SEED_UNFROZEN_LRS (default none), the default
+# recipe with that --unfrozen-lr (compare them by their kept epoch's validation accuracy, never by
+# test accuracy). Then one MLM epoch on jcuda with the same seed: its loss must match cuda's first
+# epoch within run-to-run noise.
 stage_seed() {
   local data="${SEED_DATA:-$ROOT/benchmarks/device/data/aclImdb_v1_labeled.tar.gz}"
   if [ "$GPU_NAME" = none ]; then
@@ -281,8 +287,24 @@ stage_seed() {
   peak="$(sort -n "$OUT/seed-memory.csv" | tail -1)"
   [ -n "$peak" ] && [ -n "$base" ] && echo "$((peak - base))" > "$run/peak-memory-mib.txt"
   say "seed: train exit $rc; $(grep -E 'test accuracy:|wall time:' "$OUT/seed.log" | tr -s ' ' | paste -sd';' -)"
-  # A run cut short still gets its report (the epochs it finished); the jcuda check needs a whole run.
-  local compare=()
+  # A run cut short still gets its report (the epochs it finished); the other runs need a whole one.
+  local compare=() variant lr vrc
+  if [ "$rc" -eq 0 ]; then
+    for variant in seed-recipe ${SEED_UNFROZEN_LRS:-}; do
+      local args=(--recipe seed)
+      [ "$variant" != seed-recipe ] && { lr="$variant"; variant="lr-$lr"; args=(--unfrozen-lr "$lr"); }
+      rm -rf "$OUT/$variant-run"
+      lim="$(limit "$SEED_TIMEOUT")"
+      say "seed: $variant: ./fusedbert train ... ${args[*]} (log $OUT/$variant.log, limit ${lim}s)"
+      timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
+        --backend cuda --precision tf32 --cache-dir "$OUT/cache" \
+        --run-dir "$OUT/$variant-run" --loss-every 100 "${args[@]}" ${SEED_ARGS:-} > "$OUT/$variant.log" 2>&1
+      vrc=$?
+      [ "$vrc" -eq 124 ] && echo "failed: timed out after ${lim}s" >> "$OUT/$variant.log"
+      say "seed: $variant exit $vrc; $(grep -E 'test accuracy:' "$OUT/$variant.log" | tr -s ' ' | paste -sd';' -)"
+      [ -f "$OUT/$variant-run/run.json" ] && compare+=(--compare "$variant=$OUT/$variant-run")
+    done
+  fi
   if [ "$rc" -eq 0 ] && [ "${SEED_JCUDA:-1}" != 0 ]; then
     say "seed: one MLM epoch on jcuda (log $OUT/seed-jcuda.log)"
     lim="$(limit "$SEED_TIMEOUT")"
@@ -290,7 +312,7 @@ stage_seed() {
       --backend jcuda --precision tf32 --cache-dir "$OUT/cache" \
       --run-dir "$OUT/seed-jcuda" --loss-every 100 --mlm-epochs 1 --frozen-epochs 0 --unfrozen-epochs 0 \
       ${SEED_ARGS:-} > "$OUT/seed-jcuda.log" 2>&1
-    compare=(--compare "jcuda=$OUT/seed-jcuda")
+    [ -f "$OUT/seed-jcuda/run.json" ] && compare+=(--compare "jcuda=$OUT/seed-jcuda")
   fi
   local slug name
   slug="$(echo "$GPU_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/^nvidia //; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')"

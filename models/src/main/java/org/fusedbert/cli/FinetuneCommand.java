@@ -6,6 +6,7 @@ import org.fusedbert.api.Backend;
 import org.fusedbert.data.DataSource;
 import org.fusedbert.data.Split;
 import org.fusedbert.model.Checkpoint;
+import org.fusedbert.model.FineTuneRecipe;
 import org.fusedbert.model.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Option;
 /** {@code fusedbert finetune}: the sentiment classifier on a pretrained checkpoint. */
 @Command(name = "finetune", description = {
     "Train the sentiment classifier on a checkpoint's encoder: epochs with the encoder frozen, then end to end, "
-            + "each with a fresh Adam; prints train loss and accuracy and test accuracy per epoch."})
+            + "each with a fresh Adam, by a recipe (--recipe); prints train loss and accuracy, validation and test "
+            + "accuracy per epoch."})
 final class FinetuneCommand extends CheckpointCommand {
     @Mixin
     DataOptions data;
@@ -22,13 +24,8 @@ final class FinetuneCommand extends CheckpointCommand {
     @Mixin
     RunOptions run;
 
-    @Option(names = "--frozen-epochs", paramLabel = "N", defaultValue = "5",
-            description = "epochs with the encoder frozen (default: ${DEFAULT-VALUE})")
-    int frozenEpochs;
-
-    @Option(names = "--unfrozen-epochs", paramLabel = "N", defaultValue = "5",
-            description = "epochs end to end (default: ${DEFAULT-VALUE})")
-    int unfrozenEpochs;
+    @Mixin
+    FineTuneOptions fineTuning;
 
     @Option(names = "--limit", paramLabel = "N", defaultValue = "0",
             description = "use a seeded sample of N reviews per split (default: all)")
@@ -45,8 +42,9 @@ final class FinetuneCommand extends CheckpointCommand {
                          run.seed, new Trainer.Options(run.lossEvery, -1, 0), backendOption.runner(backend), log)) {
                 p.restore(ckpt, null, false);
                 log.accept("finetune: from " + ckpt.directory() + ", config: " + TrainingCommand.describe(ckpt.config()));
-                Pipeline.FineTuning ft = p.fineTune(td.split(Split.TRAIN), td.split(Split.TEST), frozenEpochs,
-                        unfrozenEpochs);
+                FineTuneRecipe recipe = fineTuning.resolve(ckpt.config().learningRate(), null, null);
+                Pipeline.FineTuning ft = p.fineTune(td.split(Split.TRAIN),
+                        Pipeline.validationSplit(td.split(Split.TRAIN), recipe, run.seed), td.split(Split.TEST), recipe);
                 log.accept(String.format(Locale.ROOT, "finetune: test accuracy %.4f; checkpoint %s", ft.testAccuracy(),
                         p.checkpointDir()));
             }

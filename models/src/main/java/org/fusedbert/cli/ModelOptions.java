@@ -33,7 +33,8 @@ public final class ModelOptions {
     @Option(names = "--batch-size", paramLabel = "B", description = "examples per step (seed: 32)")
     Integer batchSize;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate of every phase (seed: 0.001)")
+    @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate of pretraining and, unless the recipe or "
+            + "--frozen-lr/--unfrozen-lr say otherwise, of the classifier phases (seed: 0.001)")
     Float learningRate;
 
     @Option(names = "--attend-padding",

@@ -15,12 +15,14 @@ import org.fusedbert.model.BertModel;
 import org.fusedbert.model.Checkpoint;
 import org.fusedbert.model.Examples;
 import org.fusedbert.model.FillMask;
+import org.fusedbert.model.FineTuneRecipe;
 import org.fusedbert.model.MetricsLog;
 import org.fusedbert.model.ParameterLayout.Phase;
 import org.fusedbert.model.Parameters;
 import org.fusedbert.model.Progress;
 import org.fusedbert.model.ResidentData;
 import org.fusedbert.model.Trainer;
+import org.fusedbert.model.ValidationSplit;
 
 /**
  * One training run's objects, in the order they are made: the backend, the parameters, the
@@ -64,22 +66,42 @@ final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Fine-tunes on {@code train} with the test accuracy of {@code test} after every epoch (both
-     * uploaded once for the whole fine-tuning), then writes the fine-tuned checkpoint.
-     *
-     * @return the epochs, and the final test accuracy as the last element's (or alone when no epoch ran)
+     * The reviews of {@code train} that {@code recipe}'s validation split holds out, drawn with
+     * {@code seed}; null when the recipe has none.
      */
-    FineTuning fineTune(Examples train, Examples test, int frozen, int unfrozen) {
-        try (ResidentData tr = trainer.upload("train", train, true); ResidentData te = trainer.upload("test", test, true)) {
-            List<Trainer.ClassifierEpoch> epochs = trainer.fineTune(tr, te, frozen, unfrozen);
-            double accuracy = epochs.isEmpty() ? trainer.evaluate(te) : epochs.get(epochs.size() - 1).testAccuracy();
+    static ValidationSplit validationSplit(Examples train, FineTuneRecipe recipe, long seed) {
+        return recipe.validates() ? ValidationSplit.stratified(train, recipe.validationFraction(), seed) : null;
+    }
+
+    /**
+     * Fine-tunes by {@code recipe} on {@code train} less the reviews {@code split} holds out (see
+     * {@link #validationSplit}), with the validation and test accuracy after every epoch (all
+     * uploaded once for the whole fine-tuning), then writes the fine-tuned checkpoint: the
+     * parameters the model ends with, which are the kept epoch's when the recipe restores the best.
+     */
+    FineTuning fineTune(Examples train, ValidationSplit split, Examples test, FineTuneRecipe recipe) {
+        log.accept("fine-tuning: " + recipe.describe());
+        Examples training = split == null ? train : split.train(train);
+        Examples validation = split == null ? null : split.validation(train);
+        if (validation != null) {
+            log.accept(String.format(Locale.ROOT, "fine-tuning: %,d of the %,d training reviews held out for "
+                    + "validation (seeded, stratified by label), %,d train the classifier", validation.size(),
+                    train.size(), training.size()));
+        }
+        try (ResidentData tr = trainer.upload("train", training, true);
+             ResidentData va = validation == null ? null : trainer.upload("validation", validation, true);
+             ResidentData te = trainer.upload("test", test, true)) {
+            Trainer.FineTuneResult result = trainer.fineTune(tr, va, te, recipe);
             save(Checkpoint.Stage.FINETUNED, null);
-            return new FineTuning(epochs, accuracy, test.size());
+            return new FineTuning(result, test.size(), validation == null ? 0 : validation.size());
         }
     }
 
-    /** What fine-tuning gave. */
-    record FineTuning(List<Trainer.ClassifierEpoch> epochs, double testAccuracy, int testSize) {
+    /** What fine-tuning gave, with the number of test and validation reviews. */
+    record FineTuning(Trainer.FineTuneResult result, int testSize, int validationSize) {
+        double testAccuracy() {
+            return result.testAccuracy();
+        }
     }
 
     /** Where this run's checkpoint goes. */

@@ -21,7 +21,8 @@ final class ReportCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--compare", paramLabel = "NAME=RUN_DIR",
-            description = "another run of the same configuration whose MLM losses go beside this one's")
+            description = "another run of the same configuration whose MLM losses and test accuracy (with its "
+                    + "fine-tuning recipe) go beside this one's, e.g. seed-recipe=RUN_DIR")
     java.util.Map<String, Path> compare = new java.util.LinkedHashMap<>();
 
     @CommandLine.Spec

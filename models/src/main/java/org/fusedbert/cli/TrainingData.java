@@ -76,13 +76,10 @@ final class TrainingData implements AutoCloseable {
     /** The examples of {@code split}: all rows, or a seeded subset of {@code limit} of them. */
     Examples split(Split split) {
         int n = dataset.size(split);
-        int[] rows = rowsOf(split, n);
-        return new Examples() {
-            private int[] buffer = new int[0];
-
+        Examples all = new Examples() {
             @Override
             public int size() {
-                return rows.length;
+                return n;
             }
 
             @Override
@@ -91,33 +88,22 @@ final class TrainingData implements AutoCloseable {
             }
 
             @Override
-            public void ids(int[] r, int[] out) {
-                if (buffer.length != r.length) {
-                    buffer = new int[r.length];
-                }
-                for (int i = 0; i < r.length; i++) {
-                    buffer[i] = rows[r[i]];
-                }
-                dataset.batch(split, buffer, out);
+            public void ids(int[] rows, int[] out) {
+                dataset.batch(split, rows, out);
             }
 
             @Override
             public int label(int row) {
-                return dataset.label(split, rows[row]);
+                return dataset.label(split, row);
             }
         };
-    }
-
-    private int[] rowsOf(Split split, int n) {
         if (limit <= 0 || limit >= n) {
-            int[] all = new int[n];
-            Arrays.setAll(all, i -> i);
             return all;
         }
         // A seeded sample rather than the first rows: archives list one label after the other.
         int[] sample = Arrays.copyOf(EpochOrder.permutation(seed, 100 + split.ordinal(), 0, n), limit);
         Arrays.sort(sample);
-        return sample;
+        return Examples.subset(all, sample);
     }
 
     /** The concatenation of the named splits (those with no reviews are skipped). */

@@ -55,6 +55,46 @@ public interface Examples {
         };
     }
 
+    /** The rows {@code rows} of {@code all}, in that order (row {@code i} here is {@code rows[i]} there). */
+    static Examples subset(Examples all, int[] rows) {
+        for (int r : rows) {
+            if (r < 0 || r >= all.size()) {
+                throw new IllegalArgumentException("Examples.subset: rows expected in [0, " + all.size() + ") but had "
+                        + r);
+            }
+        }
+        int[] kept = rows.clone();
+        return new Examples() {
+            private int[] mapped = new int[0];
+
+            @Override
+            public int size() {
+                return kept.length;
+            }
+
+            @Override
+            public int length() {
+                return all.length();
+            }
+
+            @Override
+            public void ids(int[] r, int[] out) {
+                if (mapped.length != r.length) {
+                    mapped = new int[r.length];
+                }
+                for (int i = 0; i < r.length; i++) {
+                    mapped[i] = kept[r[i]];
+                }
+                all.ids(mapped, out);
+            }
+
+            @Override
+            public int label(int row) {
+                return all.label(kept[row]);
+            }
+        };
+    }
+
     /** The rows of {@code first} followed by those of {@code second} (the same length). */
     static Examples concat(Examples first, Examples second) {
         if (first.length() != second.length()) {

@@ -35,11 +35,14 @@ public final class MetricsLog implements AutoCloseable {
 
     /**
      * One record: the start of a phase ({@code event = "start"}), a window of training steps
-     * ({@code "step"}, loss averaged over the window) or the end of an epoch ({@code "epoch"}, with
-     * accuracies where there are any).
+     * ({@code "step"}, loss averaged over the window), the end of an epoch ({@code "epoch"}, with
+     * accuracies where there are any: {@code accuracy} on the training batches, validation and
+     * test), or the classifier epoch whose parameters were put back ({@code "kept"}: its epoch and
+     * validation accuracy, and the test accuracy of the parameters put back).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Metric(String event, String phase, int epoch, long step, Double loss, Double accuracy,
+                         @JsonProperty("validation_accuracy") Double validationAccuracy,
                          @JsonProperty("test_accuracy") Double testAccuracy,
                          @JsonProperty("tokens_per_s") Double tokensPerSecond,
                          @JsonProperty("wall_s") double wallSeconds) {

@@ -14,7 +14,9 @@ import java.util.Locale;
  * The report of a {@code train} run, in Markdown, beside the seed's figures (the Keras example:
  * 423 ms per MLM step, MLM loss 7.01 / 6.45 / 5.87 after epochs 1-3, 84.4% test accuracy): card,
  * median ms per MLM step, seconds per epoch, losses, the probe's top-5, test accuracy, wall time,
- * and peak device memory when the run script measured it ({@value #PEAK_MEMORY_FILE}: MiB).
+ * and peak device memory when the run script measured it ({@value #PEAK_MEMORY_FILE}: MiB); then
+ * the fine-tuning recipe, the validation and test accuracy of every classifier epoch and the epoch
+ * kept, beside other runs' test accuracy (such as the seed's recipe on the same machine).
  */
 public final class RunReport {
     /** Written by the GPU run script: the peak device memory in MiB, sampled while the run went on. */
@@ -91,8 +93,8 @@ public final class RunReport {
             r.append(row("MLM loss after epoch " + (e + 1), ours, seed));
         }
         r.append(row("fill-mask top-5: \"" + s.probe() + "\"", String.join(", ", s.probeTop()), "-"));
-        r.append(row("test accuracy", s.testAccuracy() == null ? "-" : fmt(100 * s.testAccuracy(), 1) + "%",
-                fmt(100 * SEED_TEST_ACCURACY, 1) + "%"));
+        r.append(row("test accuracy" + (s.recipe() == null ? "" : " (recipe " + s.recipe().name() + ")"),
+                s.testAccuracy() == null ? "-" : percent(s.testAccuracy()) + keptNote(s), percent(SEED_TEST_ACCURACY)));
         r.append(row("total wall time", fmt(s.wallSeconds(), 1) + " s", "-"));
         Path peak = runDir.resolve(PEAK_MEMORY_FILE);
         r.append(row("peak device memory", Files.isRegularFile(peak) ? Files.readString(peak).strip() + " MiB"
@@ -107,15 +109,70 @@ public final class RunReport {
                 pairs.add("epoch " + (e + 1) + ": " + fmt(other.mlmLosses().get(e), 4) + " (this run " + ours + ")");
             }
             r.append(row("MLM loss on " + o.getKey() + " (" + other.device() + ")", String.join("; ", pairs), "-"));
+            // A run without classifier epochs (an MLM-only check) has no fine-tuned accuracy to show.
+            if (other.testAccuracy() != null && !other.classifierEpochs().isEmpty()) {
+                r.append(row("test accuracy on " + o.getKey() + (other.recipe() == null ? ""
+                                : " (recipe " + other.recipe().name() + ")"),
+                        percent(other.testAccuracy()) + keptNote(other) + (other.complete() ? "" : ", incomplete run"),
+                        percent(SEED_TEST_ACCURACY)));
+            }
         }
-        r.append("\nClassifier epochs:\n\n| phase | epoch | train loss | train accuracy | test accuracy |\n"
-                + "| --- | --- | --- | --- | --- |\n");
+        r.append("\n## Fine-tuning\n\n");
+        if (s.recipe() != null) {
+            r.append(capitalize(s.recipe().describe()));
+            if (s.validationSize() > 0) {
+                r.append(String.format(Locale.ROOT, " (%,d reviews, never trained on)", s.validationSize()));
+            }
+            r.append(".\n");
+        }
+        if (s.kept() != null) {
+            r.append(String.format(Locale.ROOT, "Kept: %s epoch %d, chosen by its validation accuracy %s; the test "
+                    + "accuracy of its parameters: %s (the seed: %s).%n", phaseWord(s.kept().phase()),
+                    s.kept().epoch(), percent(s.kept().validationAccuracy()),
+                    s.testAccuracy() == null ? "-" : percent(s.testAccuracy()), percent(SEED_TEST_ACCURACY)));
+        }
+        for (java.util.Map.Entry<String, Path> o : others.entrySet()) {
+            RunSummary other = RunSummary.read(o.getValue());
+            if (other.testAccuracy() != null && !other.classifierEpochs().isEmpty() && other.recipe() != null
+                    && s.recipe() != null
+                    && !other.recipe().name().equals(s.recipe().name())) {
+                r.append(String.format(Locale.ROOT, "Recipe %s here (run `%s`): %s test accuracy%s; this run's "
+                        + "recipe %s: %s%s; the seed's own figure: %s.%n", other.recipe().name(), o.getKey(),
+                        percent(other.testAccuracy()), keptNote(other), s.recipe().name(),
+                        s.testAccuracy() == null ? "-" : percent(s.testAccuracy()), keptNote(s),
+                        percent(SEED_TEST_ACCURACY)));
+            }
+        }
+        r.append("\n| phase | epoch | train loss | train accuracy | validation accuracy | test accuracy | kept |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- |\n");
         for (Trainer.ClassifierEpoch c : s.classifierEpochs()) {
-            r.append(String.format(Locale.ROOT, "| %s | %d | %.4f | %.4f | %.4f |%n",
-                    c.phase().name().toLowerCase(Locale.ROOT), c.epoch(), c.trainLoss(), c.trainAccuracy(),
-                    c.testAccuracy()));
+            r.append(String.format(Locale.ROOT, "| %s | %d | %.4f | %.4f | %s | %.4f | %s |%n",
+                    phaseWord(c.phase()), c.epoch(), c.trainLoss(), c.trainAccuracy(),
+                    c.validationAccuracy() == null ? "-" : fmt(c.validationAccuracy(), 4), c.testAccuracy(),
+                    c.sameEpoch(s.kept()) ? "kept" : ""));
         }
         return r.toString();
+    }
+
+    /** How the final parameters were chosen, after a test accuracy. */
+    private static String keptNote(RunSummary s) {
+        if (s.kept() != null) {
+            return String.format(Locale.ROOT, " (%s epoch %d, chosen by validation accuracy %s)",
+                    phaseWord(s.kept().phase()), s.kept().epoch(), percent(s.kept().validationAccuracy()));
+        }
+        return s.recipe() == null ? "" : " (last epoch)";
+    }
+
+    private static String phaseWord(ParameterLayout.Phase phase) {
+        return phase.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String percent(double fraction) {
+        return fmt(100 * fraction, 1) + "%";
+    }
+
+    private static String capitalize(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
     private static String row(String what, String ours, String seed) {

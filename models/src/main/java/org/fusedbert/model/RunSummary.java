@@ -22,7 +22,12 @@ import java.util.List;
  * @param probe            the probe sentence
  * @param probeTop         its top candidates after the last epoch, "token probability" each
  * @param classifierEpochs the classifier epochs (frozen and unfrozen)
- * @param testAccuracy     after the last classifier epoch (null until one ran)
+ * @param recipe           how the classifier was fine-tuned (null in runs older than recipes)
+ * @param validationSize   training reviews held out for validation (0 without a split)
+ * @param kept             the classifier epoch whose parameters the model ends with, chosen by
+ *                         validation accuracy (null when the last epoch's parameters stand)
+ * @param testAccuracy     of the parameters the model ends with (until the run completes: of the
+ *                         last classifier epoch; null until one ran)
  * @param wallSeconds      the whole command, data preparation included
  * @param workspaceBytes   the activation arena
  * @param parameterCount   parameters (padding excluded)
@@ -35,6 +40,9 @@ public record RunSummary(String backend, String device, String data, BertConfig 
                          @JsonProperty("mlm_losses") List<Double> mlmLosses,
                          String probe, @JsonProperty("probe_top") List<String> probeTop,
                          @JsonProperty("classifier_epochs") List<Trainer.ClassifierEpoch> classifierEpochs,
+                         FineTuneRecipe recipe,
+                         @JsonProperty("validation_size") int validationSize,
+                         @JsonProperty("kept_epoch") Trainer.ClassifierEpoch kept,
                          @JsonProperty("test_accuracy") Double testAccuracy,
                          @JsonProperty("wall_s") double wallSeconds,
                          @JsonProperty("workspace_bytes") long workspaceBytes,

@@ -5,12 +5,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.fusedbert.api.AdamConfig;
+import org.fusedbert.api.DType;
+import org.fusedbert.api.Tensor;
 import org.fusedbert.model.ParameterLayout.Phase;
 
 /**
- * The seed's training schedule on a {@link BertModel}: MLM pretraining epochs (masks redrawn at
- * every step from the step counter, hence every epoch), then the sentiment classifier with the
- * encoder frozen and then unfrozen, each phase with a fresh Adam, and evaluation.
+ * The training schedule on a {@link BertModel}: MLM pretraining epochs (masks redrawn at every
+ * step from the step counter, hence every epoch), then the sentiment classifier with the encoder
+ * frozen and then unfrozen, each phase with a fresh Adam, by a {@link FineTuneRecipe} (the seed's,
+ * or validated on held-out training reviews keeping the best epoch), and evaluation.
  *
  * <p>Each set of examples is uploaded once ({@link ResidentData}); a step gathers its batch in
  * backend memory and stores its loss and probabilities there. The loop only issues steps (through a
@@ -50,8 +53,29 @@ public final class Trainer {
         void run(String key, Runnable step);
     }
 
-    /** The result of one sentiment epoch. */
-    public record ClassifierEpoch(Phase phase, int epoch, double trainLoss, double trainAccuracy, double testAccuracy) {
+    /**
+     * The result of one sentiment epoch: mean training loss, accuracy on the training batches,
+     * accuracy on the held-out validation reviews (null without a validation split) and on the test
+     * reviews.
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public record ClassifierEpoch(Phase phase, int epoch, double trainLoss, double trainAccuracy,
+                                  Double validationAccuracy, double testAccuracy) {
+        /** Whether this is {@code other}'s phase and epoch. */
+        public boolean sameEpoch(ClassifierEpoch other) {
+            return other != null && phase == other.phase && epoch == other.epoch;
+        }
+    }
+
+    /**
+     * What fine-tuning gave.
+     *
+     * @param epochs       every classifier epoch run, in order
+     * @param kept         the epoch whose parameters the model ends with when the best epoch was
+     *                     restored, null when the last epoch's parameters stand
+     * @param testAccuracy the test accuracy of the parameters the model ends with
+     */
+    public record FineTuneResult(List<ClassifierEpoch> epochs, ClassifierEpoch kept, double testAccuracy) {
     }
 
     /**
@@ -139,7 +163,8 @@ public final class Trainer {
         }
         int steps = data.steps();
         long step = stepCounterValue();
-        record(new MetricsLog.Metric("start", "pretrain", start.epoch() + 1, step, null, null, null, null, wallSeconds()));
+        record(new MetricsLog.Metric("start", "pretrain", start.epoch() + 1, step, null, null, null, null, null,
+                wallSeconds()));
         String key = "pretrain/" + data.key();
         for (int epoch = start.epoch(); epoch < epochs; epoch++) {
             int first = epoch == start.epoch() ? start.stepInEpoch() : 0;
@@ -169,7 +194,8 @@ public final class Trainer {
             double mean = window.epochLoss / Math.max(1, window.epochSteps);
             out.accept(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s)", epoch + 1, epochs,
                     mean, wallSeconds()));
-            record(new MetricsLog.Metric("epoch", "pretrain", epoch + 1, step, mean, null, null, null, wallSeconds()));
+            record(new MetricsLog.Metric("epoch", "pretrain", epoch + 1, step, mean, null, null, null, null,
+                    wallSeconds()));
             hooks.afterEpoch(epoch + 1, mean);
             hooks.checkpoint(new Position(epoch + 1, 0));
         }
@@ -177,28 +203,84 @@ public final class Trainer {
     }
 
     /**
-     * The seed's fine-tuning: {@code frozenEpochs} with the encoder frozen, then
-     * {@code unfrozenEpochs} end to end, each phase with a fresh Adam; after every epoch the
-     * accuracy on {@code test}.
+     * Fine-tunes the classifier by {@code recipe}: {@code frozenEpochs} with the encoder frozen, then
+     * {@code unfrozenEpochs} end to end, each phase with a fresh Adam at its learning rate; after
+     * every epoch the accuracy on {@code validation} (when given) and on {@code test}. With
+     * {@link FineTuneRecipe#restoreBest}, the parameters of the epoch with the best validation
+     * accuracy so far are copied aside on the backend (one copy of the flat parameter buffer into
+     * a buffer allocated once here) and put back at the end of each phase, and the test accuracy
+     * is measured again on what was put back: the test reviews choose nothing.
+     *
+     * @param validation held-out training reviews with labels, or null (only when the recipe has no
+     *                   validation split)
      */
-    public List<ClassifierEpoch> fineTune(ResidentData train, ResidentData test, int frozenEpochs, int unfrozenEpochs) {
+    public FineTuneResult fineTune(ResidentData train, ResidentData validation, ResidentData test,
+                                   FineTuneRecipe recipe) {
+        if (recipe.validates() != (validation != null)) {
+            throw new IllegalArgumentException("Trainer.fineTune: validation examples expected "
+                    + (recipe.validates() ? "for the recipe's validation split" : "none (the recipe has no split)")
+                    + " but were " + (validation == null ? "none" : validation.size() + " reviews"));
+        }
+        requireLabels(train);
+        requireLabels(test);
+        if (validation != null) {
+            requireLabels(validation);
+        }
         List<ClassifierEpoch> results = new ArrayList<>();
-        runClassifierPhase(Phase.FROZEN, frozenEpochs, train, test, results);
-        runClassifierPhase(Phase.UNFROZEN, unfrozenEpochs, train, test, results);
-        return results;
+        Tensor values = model.parameters().values();
+        try (Tensor snapshot = recipe.restoreBest() ? model.backend().allocate(DType.FLOAT32, values.shape()) : null) {
+            Best best = new Best(snapshot);
+            runClassifierPhase(Phase.FROZEN, recipe.frozenEpochs(), recipe.frozenLearningRate(), recipe.patience(),
+                    train, validation, test, results, best);
+            runClassifierPhase(Phase.UNFROZEN, recipe.unfrozenEpochs(), recipe.unfrozenLearningRate(),
+                    recipe.patience(), train, validation, test, results, best);
+            if (results.isEmpty()) {
+                return new FineTuneResult(results, null, evaluate(test));
+            }
+            ClassifierEpoch last = results.get(results.size() - 1);
+            if (snapshot == null) {
+                return new FineTuneResult(results, null, last.testAccuracy());
+            }
+            // The model holds the best epoch's parameters now; measured again unless they are the last epoch's.
+            double testAccuracy = best.epoch.sameEpoch(last) ? last.testAccuracy() : evaluate(test);
+            out.accept(String.format(Locale.ROOT, "fine-tuning: kept %s epoch %d, chosen by validation accuracy %.4f; "
+                    + "its test accuracy %.4f", phaseName(best.epoch.phase()), best.epoch.epoch(),
+                    best.epoch.validationAccuracy(), testAccuracy));
+            record(new MetricsLog.Metric("kept", phaseName(best.epoch.phase()), best.epoch.epoch(),
+                    stepCounterValue(), null, null, best.epoch.validationAccuracy(), testAccuracy, null,
+                    wallSeconds()));
+            return new FineTuneResult(results, best.epoch, testAccuracy);
+        }
     }
 
-    private void runClassifierPhase(Phase phase, int epochs, ResidentData train, ResidentData test,
-                                    List<ClassifierEpoch> results) {
+    /** The best classifier epoch by validation accuracy so far, and its parameters (when restoring). */
+    private static final class Best {
+        final Tensor snapshot;
+        ClassifierEpoch epoch;
+        /** Whether the model's parameters are the snapshot's (no restore needed). */
+        boolean current;
+
+        Best(Tensor snapshot) {
+            this.snapshot = snapshot;
+        }
+    }
+
+    private static String phaseName(Phase phase) {
+        return phase == Phase.FROZEN ? "classifier-frozen" : "classifier";
+    }
+
+    private void runClassifierPhase(Phase phase, int epochs, float learningRate, int patience, ResidentData train,
+                                    ResidentData validation, ResidentData test, List<ClassifierEpoch> results,
+                                    Best best) {
         if (epochs == 0) {
             return;
         }
-        requireLabels(train);
-        String name = phase == Phase.FROZEN ? "classifier-frozen" : "classifier";
-        model.startPhase(phase, adamConfig());
+        String name = phaseName(phase);
+        model.startPhase(phase, AdamConfig.KERAS.withLearningRate(learningRate));
         int steps = train.steps();
         long step = stepCounterValue();
         String key = name + "/" + train.key();
+        int sinceBest = 0;
         for (int epoch = 0; epoch < epochs; epoch++) {
             int[] order = EpochOrder.permutation(seed, phase.ordinal(), epoch, train.size());
             train.startEpoch(order, 0);
@@ -212,6 +294,7 @@ public final class Trainer {
                 }
                 finishWindow(window, name, epoch, step, bar, steps);
             }
+            best.current = false;
             // Train accuracy from the probabilities the steps stored: one read per epoch.
             float[] probs = train.probabilities().toFloatArray();
             int[] labels = train.hostLabels();
@@ -221,14 +304,43 @@ public final class Trainer {
             }
             double loss = window.epochLoss / Math.max(1, window.epochSteps);
             double trainAccuracy = correct / (double) probs.length;
+            Double validationAccuracy = validation == null ? null : evaluate(validation);
             double testAccuracy = evaluate(test);
-            out.accept(String.format(Locale.ROOT, "%s epoch %d/%d: loss %.4f, train accuracy %.4f, test accuracy %.4f",
-                    name, epoch + 1, epochs, loss, trainAccuracy, testAccuracy));
-            record(new MetricsLog.Metric("epoch", name, epoch + 1, step, loss, trainAccuracy, testAccuracy, null,
-                    wallSeconds()));
-            ClassifierEpoch result = new ClassifierEpoch(phase, epoch + 1, loss, trainAccuracy, testAccuracy);
+            ClassifierEpoch result = new ClassifierEpoch(phase, epoch + 1, loss, trainAccuracy, validationAccuracy,
+                    testAccuracy);
+            // Strictly better: a tie keeps the earlier (shorter-trained) epoch.
+            boolean better = validationAccuracy != null
+                    && (best.epoch == null || validationAccuracy > best.epoch.validationAccuracy());
+            if (better) {
+                best.epoch = result;
+                sinceBest = 0;
+                if (best.snapshot != null) {
+                    model.backend().copy(model.parameters().values(), best.snapshot);
+                    best.current = true;
+                }
+            } else {
+                sinceBest++;
+            }
+            out.accept(String.format(Locale.ROOT, "%s epoch %d/%d: loss %.4f, train accuracy %.4f, %stest accuracy %.4f",
+                    name, epoch + 1, epochs, loss, trainAccuracy, validationAccuracy == null ? ""
+                            : String.format(Locale.ROOT, "validation accuracy %.4f%s, ", validationAccuracy,
+                                    better ? " (best)" : ""), testAccuracy));
+            record(new MetricsLog.Metric("epoch", name, epoch + 1, step, loss, trainAccuracy, validationAccuracy,
+                    testAccuracy, null, wallSeconds()));
             results.add(result);
             classifierEpochListener.accept(result);
+            if (patience > 0 && sinceBest >= patience && epoch + 1 < epochs) {
+                out.accept(String.format(Locale.ROOT, "%s: stopped after epoch %d, %d epoch%s without a better "
+                        + "validation accuracy (--patience)", name, epoch + 1, sinceBest, sinceBest == 1 ? "" : "s"));
+                break;
+            }
+        }
+        if (best.snapshot != null && best.epoch != null && !best.current) {
+            // Device to device into the buffer allocated before the phases: no host copy, no allocation.
+            model.backend().copy(best.snapshot, model.parameters().values());
+            best.current = true;
+            out.accept(String.format(Locale.ROOT, "%s: parameters of %s epoch %d put back (best validation accuracy "
+                    + "%.4f)", name, phaseName(best.epoch.phase()), best.epoch.epoch(), best.epoch.validationAccuracy()));
         }
     }
 
@@ -329,8 +441,8 @@ public final class Trainer {
             w.epochLoss += r.lossSum();
             w.epochSteps += r.steps();
             stepsDone += r.steps();
-            record(new MetricsLog.Metric("step", phase, epoch + 1, r.step(), r.meanLoss(), null, null, tokensPerSecond,
-                    wallSeconds()));
+            record(new MetricsLog.Metric("step", phase, epoch + 1, r.step(), r.meanLoss(), null, null, null,
+                    tokensPerSecond, wallSeconds()));
         }
         LossReadback.Window latest = read.get(read.size() - 1);
         bar.update(done, latest.to(), latest.meanLoss(), tokensPerSecond);

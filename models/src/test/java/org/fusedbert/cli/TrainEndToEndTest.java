@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code ./fusedbert train} end to end on the synthetic corpus (the quick CPU configuration at a
- * smaller size: 800 reviews per split), then every command that reads its checkpoint, and the
+ * smaller size: 800 reviews per split; the default recipe with a fifth of the training reviews
+ * validating), then every command that reads its checkpoint, and the
  * bad inputs each must reject with one line and a non-zero exit.
  */
 class TrainEndToEndTest {
@@ -33,7 +34,9 @@ class TrainEndToEndTest {
         tmp = Files.createTempDirectory("fusedbert-e2e");
         run = tmp.resolve("run");
         train = CliRun.of("train", "--cache-dir", tmp.resolve("cache").toString(), "--run-dir", run.toString(),
-                "--synthetic-reviews", "800", "--mlm-epochs", "3", "--frozen-epochs", "1", "--unfrozen-epochs", "3");
+                "--synthetic-reviews", "800", "--mlm-epochs", "3", "--frozen-epochs", "1", "--unfrozen-epochs", "4",
+                // 80 validation reviews (the default 10%) are too few to choose between epochs one review apart.
+                "--validation-split", "0.2");
         checkpoint = run.resolve("checkpoint");
     }
 
@@ -66,7 +69,10 @@ class TrainEndToEndTest {
             org.fusedbert.model.RunSummary summary = org.fusedbert.model.RunSummary.read(run);
             assertTrue(summary.complete());
             assertEquals(3, summary.mlmLosses().size());
-            assertEquals(4, summary.classifierEpochs().size());
+            assertEquals(5, summary.classifierEpochs().size());
+            assertTrue(summary.recipe().name().startsWith("validated"), summary.recipe().name());
+            assertEquals(160, summary.validationSize());
+            assertTrue(summary.kept() != null && summary.kept().validationAccuracy() != null, summary.toString());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -82,6 +88,11 @@ class TrainEndToEndTest {
                 report.out());
         assertTrue(report.out().contains("| test accuracy | "), report.out());
         assertTrue(report.out().contains("| MLM loss on again ("), report.out());
+        assertTrue(report.out().contains("| test accuracy (recipe validated"), report.out());
+        assertTrue(report.out().contains("## Fine-tuning\n\nRecipe validated"), report.out());
+        assertTrue(report.out().contains("| phase | epoch | train loss | train accuracy | validation accuracy | "
+                + "test accuracy | kept |"), report.out());
+        assertTrue(report.out().contains(" | kept |\n"), report.out());
         assertTrue(report.out().contains("| fill-mask top-5: \"I have watched this [mask] and it was awesome\" | movie "),
                 report.out());
     }

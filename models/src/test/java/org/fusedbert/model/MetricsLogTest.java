@@ -17,7 +17,7 @@ class MetricsLogTest {
     Path dir;
 
     private static MetricsLog.Metric step(long step, double loss) {
-        return new MetricsLog.Metric("step", "pretrain", 1, step, loss, null, null, 1000.0, 0.1);
+        return new MetricsLog.Metric("step", "pretrain", 1, step, loss, null, null, null, 1000.0, 0.1);
     }
 
     @Test
