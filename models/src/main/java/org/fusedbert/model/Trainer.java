@@ -253,6 +253,18 @@ public final class Trainer {
         }
     }
 
+    /**
+     * The seed's recipe with these epoch counts at the model's learning rate: no validation, the
+     * last epoch's parameters stand.
+     *
+     * @return every classifier epoch, in order
+     */
+    public List<ClassifierEpoch> fineTune(ResidentData train, ResidentData test, int frozenEpochs, int unfrozenEpochs) {
+        FineTuneRecipe seedRecipe = FineTuneRecipe.seed(model.config().learningRate())
+                .withEpochs(frozenEpochs, unfrozenEpochs);
+        return fineTune(train, null, test, seedRecipe).epochs();
+    }
+
     /** The best classifier epoch by validation accuracy so far, and its parameters (when restoring). */
     private static final class Best {
         final Tensor snapshot;
