@@ -58,7 +58,7 @@ class AttentionConformanceTest {
     void forwardAndBackwardMatchReference(Candidate device, int batch, int seqLen, int heads, int headDim, Keys keys,
                                           boolean aligned) {
         compare(device, TestDevices.backend(device), batch, seqLen, heads, headDim, keys, aligned,
-                Conformance.ATTENTION);
+                Conformance.ATTENTION, false, null);
     }
 
     /** Head dim 64 (the TF32 kernels' own) with tails, padding and the scalar path; d32 falls back to fp32. */
@@ -80,11 +80,29 @@ class AttentionConformanceTest {
     @MethodSource("tf32Cases")
     void tf32BackwardMatchesReferenceWithinTf32Tolerance(Candidate device, int batch, int seqLen, int heads,
                                                           int headDim, Keys keys, boolean aligned) {
+        tf32(device, batch, seqLen, heads, headDim, keys, aligned, null);
+    }
+
+    /**
+     * The case and inputs that failed on an H200 (and, with the same seed, on the simulator) when
+     * TF32 results were judged by {@code |cpu| + rms(cpu)} alone: dV of the one valid key of a
+     * length-1 sequence is the sum of all 256 rows of dO, which cancelled to 0.16 while each term was
+     * about 0.5, so the TF32 rounding of dO (0.0039 there) exceeded 1e-2 of the small result. Judged
+     * against the terms' size it is 4e-4 of it; this pins those inputs.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.fusedbert.tests.TestDevices#all")
+    void tf32BackwardOfACancellingSumIsJudgedByItsTerms(Candidate device) {
+        tf32(device, 3, 256, 1, 64, Keys.PADDED, true, -8405762420896805667L);
+    }
+
+    private static void tf32(Candidate device, int batch, int seqLen, int heads, int headDim, Keys keys,
+                             boolean aligned, Long pinnedSeed) {
         DeviceBackend backend = TestDevices.backend(device);
         try (Tf32 ignored = Tf32.on(backend.device())) {
             compare(device, backend, batch, seqLen, heads, headDim, keys, aligned,
                     AttentionKernels.TF32_HEAD_DIMS.contains(headDim) ? Conformance.ATTENTION_TF32
-                            : Conformance.ATTENTION);
+                            : Conformance.ATTENTION, AttentionKernels.TF32_HEAD_DIMS.contains(headDim), pinnedSeed);
         }
     }
 
@@ -110,11 +128,12 @@ class AttentionConformanceTest {
     }
 
     private static void compare(Candidate device, Backend dev, int batch, int seqLen, int heads, int headDim,
-                                Keys keys, boolean aligned, double backwardTolerance) {
+                                Keys keys, boolean aligned, double backwardTolerance, boolean tf32Products,
+                                Long pinnedSeed) {
         int embed = heads * headDim;
         String shape = "[" + batch + ", " + seqLen + ", 3*" + embed + "] heads " + heads + " keys " + keys
                 + (aligned ? "" : " unaligned");
-        long seed = Conformance.seed("attention" + shape);
+        long seed = pinnedSeed != null ? pinnedSeed : Conformance.seed("attention" + shape);
         SplittableRandom r = Conformance.random(seed);
         float scale = (float) (1 / Math.sqrt(headDim));
         try (Twin t = new Twin(Conformance.reference(), dev)) {
@@ -143,7 +162,13 @@ class AttentionConformanceTest {
                     dOut.dev(), delta.dev(), dqkv.dev());
             var back = new Conformance.Where("attentionBackward", device.name(), shape, seed);
             back.assertClose("delta", delta.cpuFloats(), delta.devFloats(), Conformance.ATTENTION);
-            back.assertClose("dqkv", dqkv.cpuFloats(), dqkv.devFloats(), backwardTolerance);
+            if (tf32Products) {
+                double[] terms = gradientTermScales(qkvData, lengths.cpu() == null ? null : lengths.cpuInts(),
+                        lse.cpuFloats(), delta.cpuFloats(), dOut.cpuFloats(), batch, seqLen, heads, headDim, scale);
+                back.assertCloseWithTerms("dqkv", dqkv.cpuFloats(), dqkv.devFloats(), terms, backwardTolerance);
+            } else {
+                back.assertClose("dqkv", dqkv.cpuFloats(), dqkv.devFloats(), backwardTolerance);
+            }
 
             if (seqLen <= 64) {  // deterministic (no atomics): a rerun over fresh poison gives the same bits
                 Pair again = t.output(DType.FLOAT32, batch, seqLen, 3 * embed);
@@ -169,6 +194,55 @@ class AttentionConformanceTest {
                     e.getMessage());
             assertTrue(e.getMessage().endsWith("but was 8"), e.getMessage());
         }
+    }
+
+    /**
+     * Per element of dqkv, the root-sum-square of the products its backward sums (in double, from
+     * the reference's lse and delta): dQ_i = scale sum_j dS_ij K_j, dK_j = scale sum_i dS_ij Q_i,
+     * dV_j = sum_i P_ij dO_i with P_ij = exp(scale q_i.k_j - lse_i) (0 for padded keys) and
+     * dS_ij = P_ij (dO_i.V_j - delta_i). The scale of what TF32 operands cost a sum, see
+     * {@link Conformance.Where#assertCloseWithTerms}.
+     */
+    static double[] gradientTermScales(float[] qkv, int[] lengths, float[] lse, float[] delta, float[] dOut,
+                                       int batch, int seqLen, int heads, int headDim, float scale) {
+        int embed = heads * headDim, stride = 3 * embed;
+        double[] sq = new double[batch * seqLen * stride];
+        double[] p = new double[seqLen], ds = new double[seqLen];
+        for (int b = 0; b < batch; b++) {
+            int keys = lengths == null ? seqLen : lengths[b];
+            for (int h = 0; h < heads; h++) {
+                int qCol = h * headDim, kCol = embed + qCol, vCol = 2 * embed + qCol;
+                for (int i = 0; i < seqLen; i++) {
+                    int qi = (b * seqLen + i) * stride, gi = (b * seqLen + i) * embed + qCol;
+                    double rowLse = lse[(b * heads + h) * seqLen + i], rowDelta = delta[(b * heads + h) * seqLen + i];
+                    for (int j = 0; j < keys; j++) {
+                        int kj = (b * seqLen + j) * stride;
+                        double s = 0, dp = 0;
+                        for (int c = 0; c < headDim; c++) {
+                            s += (double) qkv[qi + qCol + c] * qkv[kj + kCol + c];
+                            dp += (double) dOut[gi + c] * qkv[kj + vCol + c];
+                        }
+                        p[j] = Math.exp(scale * s - rowLse);
+                        ds[j] = p[j] * (dp - rowDelta);
+                    }
+                    for (int j = 0; j < keys; j++) {
+                        int kj = (b * seqLen + j) * stride;
+                        for (int c = 0; c < headDim; c++) {
+                            double dq = scale * ds[j] * qkv[kj + kCol + c];
+                            double dk = scale * ds[j] * qkv[qi + qCol + c];
+                            double dv = p[j] * dOut[gi + c];
+                            sq[qi + qCol + c] += dq * dq;
+                            sq[kj + kCol + c] += dk * dk;
+                            sq[kj + vCol + c] += dv * dv;
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < sq.length; i++) {
+            sq[i] = Math.sqrt(sq[i]);
+        }
+        return sq;
     }
 
     /** Valid lengths cycling over the batch: 1, one in [ceil(L/2), L) (L when L = 1), and L. */
