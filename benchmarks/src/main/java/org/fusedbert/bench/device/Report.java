@@ -320,7 +320,7 @@ final class Report {
                 any = true;
                 double share = k.achieved() / copy;
                 all &= share >= 0.8;
-                parts.add(String.format(Locale.ROOT, "%s %s %s %.0f%%", op, k.shape(), k.phase(), 100 * share));
+                parts.add(String.format(Locale.ROOT, "%s %s %s %.1f%%", op, k.shape(), k.phase(), 100 * share));
             }
         }
         if (!any) {

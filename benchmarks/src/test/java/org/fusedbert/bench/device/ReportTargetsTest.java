@@ -119,6 +119,17 @@ class ReportTargetsTest {
     }
 
     @Test
+    void bandwidthJustUnderTheLineIsNotMetAndNotShownAsMet() throws IOException {
+        // 79.6% of the copy ceiling (an H200's layernorm backward was 3275 of 4115 GB/s): the report
+        // must neither pass it nor print it rounded to "80%", which reads as the target.
+        Measurements m = ours(0.796 * 3000, 0.3, 200L << 20);
+        Report.TargetCheck bandwidth = new Report(DeviceBench.assemble(m, peers(3.0, 1.2, 1.2, 450L << 20))).targets()
+                .stream().filter(t -> t.target().startsWith("Layernorm")).findFirst().orElseThrow();
+        assertTrue(bandwidth.verdict().startsWith("not met"), bandwidth.verdict());
+        assertTrue(bandwidth.measured().contains("backward 79.6%"), bandwidth.measured());
+    }
+
+    @Test
     void withoutPeersNothingIsClaimed() {
         Map<String, String> v = verdicts(ours(2700, 0.3, 200L << 20), Peers.notRun("no torch"));
         assertTrue(v.get("Pretraining step at the seed configuration").startsWith("not evaluated (no PyTorch variant ran: no torch"));
