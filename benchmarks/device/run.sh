@@ -9,17 +9,20 @@
 #   info         GPU name, driver and CUDA versions (nvidia-smi), what each device kind sees, cuBLASLt
 #   conformance  the kernel conformance suite and the GPU device tests on cuda and jcuda (on the
 #                simulator instead when there is no GPU), console launcher, JUnit XML
-#   sanitizer    the conformance run on cuda under compute-sanitizer --tool memcheck and racecheck
+#   sanitizer    the conformance run on cuda under compute-sanitizer --tool memcheck, and its kernel
+#                comparisons under --tool racecheck (SANITIZER_TOOLS="racecheck": one of them)
 #   leak         1,000 allocate/launch/free cycles per device kind, free memory before and after
 #   report       the markdown report: $OUT/conformance-report.md, and on a GPU also
 #                $OUT/results/<date>-<gpu>-conformance.md (copy it to benchmarks/results/ and commit)
 # Further stages, run only when named: isolate (each test class alone on DEVICE, default jcuda,
 # with -Xcheck:jni, to find which operation crashes a JVM); bench (benchmarks/device/bench.sh, fusedbert against PyTorch);
 # seed (the seed's full training run: ./fusedbert train on IMDB on cuda, its report beside the
-# seed's figures, and the first MLM epoch again on jcuda, which must agree).
+# seed's figures, and the first MLM epoch again on jcuda, which must agree, with FP32 GEMMs, and
+# with another seed, the noise the TF32/FP32 difference is judged against).
 #
 # Environment: OUT (results; the device tool sets it, default benchmarks/device/out),
-# SEED_JCUDA=0 (skip the seed stage's jcuda epoch), SEED_UNFROZEN_LRS (e.g. "0.0002 0.0005": more
+# SEED_JCUDA=0 (skip the seed stage's jcuda epoch), SEED_PRECISION=0 (skip its first MLM epoch
+# again with FP32 GEMMs and with TF32 under seed 43), SEED_UNFROZEN_LRS (e.g. "0.0002 0.0005": more
 # seed-stage runs with those unfrozen learning rates), SEED_DATA (the IMDB archive for the seed stage, default benchmarks/device/data/aclImdb_v1_labeled.tar.gz:
 # copy ../shared/data's there, it is ignored, and carry it), SEED_ARGS (more train options),
 # TEST_DEVICES (device kinds for the
@@ -173,9 +176,17 @@ stage_conformance() {
   junit "$devices" "$OUT/junit/conformance" "$OUT/conformance.log" "$CONFORMANCE_TIMEOUT" "${SELECTORS[@]}"
 }
 
+# racecheck looks for shared-memory hazards inside our kernels, so it runs the kernel comparisons
+# (org.fusedbert.tests.conformance) only: the other classes launch the same kernels again, and
+# under racecheck the whole selection did not finish in 110 s on an H200 (memcheck did).
+RACECHECK_SELECTORS=(--select-package org.fusedbert.tests.conformance --include-classname '^.*Conformance\w*$')
+[ -n "${CONFORMANCE_EXCLUDE:-}" ] && RACECHECK_SELECTORS+=(--exclude-classname "$CONFORMANCE_EXCLUDE")
+
 stage_sanitizer() {
-  for tool in memcheck racecheck; do
-    local log="$OUT/$tool.log"
+  local tool
+  for tool in ${SANITIZER_TOOLS:-memcheck racecheck}; do
+    local log="$OUT/$tool.log" selectors=("${SELECTORS[@]}")
+    [ "$tool" = racecheck ] && selectors=("${RACECHECK_SELECTORS[@]}")
     if [ "$GPU_NAME" = none ]; then
       echo "skipped: no GPU ($GPU_REASON)" > "$log"
     elif [ -z "$SANITIZER" ]; then
@@ -187,7 +198,7 @@ stage_sanitizer() {
       timeout --kill-after=20 "$lim" "$SANITIZER" --tool "$tool" --print-limit 50 \
         "$JAVA" "${JVM_FLAGS[@]}" -Dfusedbert.test.devices=cuda -cp "$CP" \
         org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=summary \
-        --reports-dir "$OUT/junit/$tool" "${SELECTORS[@]}" > "$log" 2>&1
+        --reports-dir "$OUT/junit/$tool" "${selectors[@]}" > "$log" 2>&1
       local rc=$?
       [ "$rc" -eq 124 ] && echo "failed: timed out after ${lim}s" >> "$log"
       say "$tool exit $rc: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|^failed' "$log" | tail -1)"
@@ -313,6 +324,23 @@ stage_seed() {
       --run-dir "$OUT/seed-jcuda" --loss-every 100 --mlm-epochs 1 --frozen-epochs 0 --unfrozen-epochs 0 \
       ${SEED_ARGS:-} > "$OUT/seed-jcuda.log" 2>&1
     [ -f "$OUT/seed-jcuda/run.json" ] && compare+=(--compare "jcuda=$OUT/seed-jcuda")
+  fi
+  # TF32 against FP32 GEMMs: the first MLM epoch again with --precision fp32, and with TF32 under
+  # another seed (other initial weights, masks and order: the run-to-run noise the difference is
+  # judged against).
+  if [ "$rc" -eq 0 ] && [ "${SEED_PRECISION:-1}" != 0 ]; then
+    local pv pargs
+    for pv in fp32 tf32-seed-43; do
+      pargs=(--precision fp32)
+      [ "$pv" = tf32-seed-43 ] && pargs=(--precision tf32 --seed 43)
+      lim="$(limit "$SEED_TIMEOUT")"
+      say "seed: one MLM epoch on cuda, ${pargs[*]} (log $OUT/seed-$pv.log, limit ${lim}s)"
+      timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
+        --backend cuda "${pargs[@]}" --cache-dir "$OUT/cache" \
+        --run-dir "$OUT/seed-$pv" --loss-every 100 --mlm-epochs 1 --frozen-epochs 0 --unfrozen-epochs 0 \
+        ${SEED_ARGS:-} > "$OUT/seed-$pv.log" 2>&1
+      [ -f "$OUT/seed-$pv/run.json" ] && compare+=(--compare "$pv=$OUT/seed-$pv")
+    done
   fi
   local slug name
   slug="$(echo "$GPU_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/^nvidia //; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')"

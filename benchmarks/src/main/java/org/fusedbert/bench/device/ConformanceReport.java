@@ -211,11 +211,26 @@ public final class ConformanceReport {
             if (result != null) {
                 return result;
             }
-            return text.lines().filter(l -> l.startsWith("skipped") || l.startsWith("failed")).findFirst()
+            String verdict = text.lines().filter(l -> l.startsWith("skipped") || l.startsWith("failed")).findFirst()
                     .orElse("no summary in " + log.getFileName() + " (did the run finish?)");
+            return verdict.startsWith("skipped") ? verdict : verdict + cutShort(text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * What a sanitizer run that ended without its summary did cover: the kernel comparisons that
+     * completed under the tool and the reports the tool printed before the cut (an error or hazard
+     * is printed when it happens, so none there means none in what ran).
+     */
+    private static String cutShort(String text) {
+        long comparisons = text.lines().filter(l -> l.startsWith("CONFORMANCE ")).count();
+        long reports = text.lines().filter(l -> l.startsWith("========= ") && !l.startsWith("========= COMPUTE-SANITIZER")
+                && (l.contains("Error") || l.contains("Warning") || l.contains("Race") || l.contains("hazard")
+                        || l.contains("Invalid"))).count();
+        return "; before it: " + comparisons + " kernel comparisons ran under the tool, "
+                + (reports == 0 ? "no error or hazard reported" : "**" + reports + " error or hazard lines**");
     }
 
     static List<Case> parseCases(List<String> lines) {

@@ -47,6 +47,17 @@ class ConformanceReportTest {
         Path racecheck = Files.writeString(tmp.resolve("racecheck.log"),
                 "========= RACECHECK SUMMARY: 2 hazards displayed (1 error, 1 warning)\n");
         Path skipped = Files.writeString(tmp.resolve("other.log"), "skipped: compute-sanitizer not found\n");
+        Path cut = Files.writeString(tmp.resolve("cut.log"), "========= COMPUTE-SANITIZER\n"
+                + "CONFORMANCE cuda adamStep:params [5] maxErr=0 PASS\n"
+                + "CONFORMANCE cuda adamStep:m [5] maxErr=0 PASS\nfailed: timed out after 110s\n");
+        Path cutWithHazard = Files.writeString(tmp.resolve("hazard.log"), "========= COMPUTE-SANITIZER\n"
+                + "CONFORMANCE cuda adamStep:params [5] maxErr=0 PASS\n"
+                + "========= Error: Race reported between Write access at fb_layernorm_backward+0x1c0\n"
+                + "failed: timed out after 110s\n");
+        assertEquals("failed: timed out after 110s; before it: 2 kernel comparisons ran under the tool, "
+                + "no error or hazard reported", ConformanceReport.summarizeSanitizer(cut));
+        assertEquals("failed: timed out after 110s; before it: 1 kernel comparisons ran under the tool, "
+                + "**1 error or hazard lines**", ConformanceReport.summarizeSanitizer(cutWithHazard));
 
         String md = ConformanceReport.render(
                 Map.of("gpu", "NVIDIA H100 80GB HBM3", "driver", "580.65", "cuda", "13.0", "date", "2025-06-01"),
