@@ -1,5 +1,7 @@
 // The simulator's reference GEMM, standing in for cuBLASLt: row-major
-// C[m, n] = act(op(A)[m, k] . op(B)[k, n] + bias[n] + beta * C), float32.
+// C[m, n] = act(op(A)[m, k] . op(B)[k, n] + bias[n] + beta * C), float32; with tf32, as cuBLASLt's
+// CUBLAS_COMPUTE_32F_FAST_TF32, the operands are rounded to TF32 (10 mantissa bits, to nearest, ties
+// away from zero) as they are packed, and products and sums stay fp32.
 // Plain but quick enough for small BERT training steps: C is cut into tiles spread over the pool's
 // threads; each tile packs panels of op(A) (4 rows) and op(B) (16 columns) for a k-slice and runs
 // a 4x16 register-blocked micro-kernel (x86-64-v3, i.e. AVX2 and FMA, where the CPU has them, chosen at load time).
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "fbsim_internal.h"
+#include "fbsim_tf32.h"
 
 namespace fbsim {
 namespace {
@@ -60,9 +63,16 @@ struct Gemm {
   float beta;
   float* c;
   int ldc;
+  bool tf32;
 
-  float op_a(int i, int p) const { return trans_a ? a[static_cast<size_t>(p) * lda + i] : a[static_cast<size_t>(i) * lda + p]; }
-  float op_b(int p, int j) const { return trans_b ? b[static_cast<size_t>(j) * ldb + p] : b[static_cast<size_t>(p) * ldb + j]; }
+  float op_a(int i, int p) const {
+    const float v = trans_a ? a[static_cast<size_t>(p) * lda + i] : a[static_cast<size_t>(i) * lda + p];
+    return tf32 ? round_to_tf32(v) : v;
+  }
+  float op_b(int p, int j) const {
+    const float v = trans_b ? b[static_cast<size_t>(j) * ldb + p] : b[static_cast<size_t>(p) * ldb + j];
+    return tf32 ? round_to_tf32(v) : v;
+  }
 
   // One C tile [i0, i0+mc) x [j0, j0+nc); the scratch buffers belong to the calling thread.
   void tile(int i0, int mc, int j0, int nc, std::vector<float>& pa, std::vector<float>& pb,
@@ -90,6 +100,9 @@ struct Gemm {
           int jj0 = q * kNr;
           if (!trans_b && jj0 + kNr <= nc) {
             memcpy(dst + p * kNr, b + static_cast<size_t>(p0 + p) * ldb + j0 + jj0, kNr * sizeof(float));
+            if (tf32) {
+              for (int jj = 0; jj < kNr; jj++) dst[p * kNr + jj] = round_to_tf32(dst[p * kNr + jj]);
+            }
             continue;
           }
           for (int jj = 0; jj < kNr; jj++) {
@@ -147,10 +160,10 @@ std::string check(const Gemm& g) {
 }  // namespace fbsim
 
 FBSIM_EXPORT int fbsim_gemm(int trans_a, int trans_b, int m, int n, int k, const float* a, int lda, const float* b,
-                            int ldb, const float* bias, int relu, float beta, float* c, int ldc, char* err,
-                            size_t err_len) {
+                            int ldb, const float* bias, int relu, float beta, float* c, int ldc, int tf32,
+                            char* err, size_t err_len) {
   using namespace fbsim;
-  Gemm g{trans_a != 0, trans_b != 0, m, n, k, a, lda, b, ldb, bias, relu != 0, beta, c, ldc};
+  Gemm g{trans_a != 0, trans_b != 0, m, n, k, a, lda, b, ldb, bias, relu != 0, beta, c, ldc, tf32 != 0};
   std::string problem = check(g);
   if (!problem.empty()) {
     write_error(err, err_len, problem);

@@ -17,6 +17,8 @@
 #error "fbsim_wmma.h is the simulator's wmma; include fb_device.cuh instead"
 #endif
 
+#include "fbsim_tf32.h"
+
 namespace nvcuda {
 namespace wmma {
 
@@ -87,17 +89,7 @@ struct fragment {
   float x[num_elements];
 };
 
-inline float __float_to_tf32(float v) {
-  // Round to nearest, ties away from zero, keeping 10 mantissa bits (cvt.rna.tf32.f32); inf and
-  // NaN pass unchanged.
-  uint32_t bits;
-  memcpy(&bits, &v, sizeof bits);
-  if ((bits & 0x7f800000u) != 0x7f800000u) {
-    bits = (bits + 0x1000u) & 0xffffe000u;
-  }
-  memcpy(&v, &bits, sizeof bits);
-  return v;
-}
+inline float __float_to_tf32(float v) { return ::fbsim::round_to_tf32(v); }
 
 template <class Use, int M, int N, int K, class T, class Layout>
 inline void fill_fragment(fragment<Use, M, N, K, T, Layout>& f, float v) {

@@ -2,13 +2,16 @@ package org.fusedbert.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
 import org.fusedbert.cpu.CpuBackend;
 import org.fusedbert.device.DeviceBackend;
+import org.fusedbert.device.GemmPrecision;
 import org.fusedbert.device.sim.SimDevice;
 import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.BertModel;
@@ -51,12 +54,17 @@ class TrainingStepConformanceTest {
 
     /** Losses of {@code steps} MLM steps, then as many unfrozen classifier steps, on {@code be}. */
     private static float[] train(Backend be, int steps, Trainer.StepRunner runner) {
+        return train(be, steps, runner, SEED);
+    }
+
+    /** The same with {@code seed} for the initial weights, masks, dropout and order (the data stays). */
+    private static float[] train(Backend be, int steps, Trainer.StepRunner runner, long seed) {
         float[] losses = new float[2 * steps];
         try (Parameters params = new Parameters(be, TINY);
-             BertModel model = new BertModel(params, SEED, TINY.batchSize(), true);
+             BertModel model = new BertModel(params, seed, TINY.batchSize(), true);
              ResidentData data = new ResidentData("data", be, examples(steps * TINY.batchSize()), true, TINY.batchSize())) {
-            params.initialize(SEED);
-            int[] order = org.fusedbert.model.EpochOrder.permutation(SEED, 0, 0, data.size());
+            params.initialize(seed);
+            int[] order = org.fusedbert.model.EpochOrder.permutation(seed, 0, 0, data.size());
             model.startPhase(Phase.PRETRAIN, AdamConfig.KERAS);
             data.startEpoch(order, 0);
             for (int s = 0; s < steps; s++) {
@@ -120,6 +128,40 @@ class TrainingStepConformanceTest {
                 }
             }
         }
+    }
+
+    /**
+     * TF32 GEMMs (a GPU's default) train like fp32 ones: over 30 MLM and 30 classifier steps on the
+     * simulator, whose GEMMs round their operands to TF32 as cuBLASLt's fast-TF32 mode does, the
+     * losses stay far closer to fp32's than two fp32 runs under different seeds are to each other
+     * (the run-to-run noise), yet differ from them (the rounding took effect).
+     */
+    @Test
+    void tf32GemmsTrainLikeFp32WithinRunToRunNoise() {
+        int steps = 30;
+        try (SimDevice device = new SimDevice(); DeviceBackend be = new DeviceBackend(device)) {
+            float[] fp32 = train(be, steps, Trainer.StepRunner.EAGER);
+            float[] otherSeed = train(be, steps, Trainer.StepRunner.EAGER, SEED + 1);
+            float[] tf32;
+            device.gemmPrecision(GemmPrecision.TF32);
+            try {
+                tf32 = train(be, steps, Trainer.StepRunner.EAGER);
+            } finally {
+                device.gemmPrecision(GemmPrecision.FP32);
+            }
+            assertFalse(Arrays.equals(fp32, tf32), "TF32 changed nothing");
+            double precision = meanAbsoluteDifference(fp32, tf32), noise = meanAbsoluteDifference(fp32, otherSeed);
+            System.out.printf("tf32 vs fp32: mean |loss difference| %.3g; two seeds: %.3g%n", precision, noise);
+            assertTrue(precision < 0.1 * noise, "TF32 against fp32 " + precision + ", seed against seed " + noise);
+        }
+    }
+
+    private static double meanAbsoluteDifference(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += Math.abs(a[i] - b[i]);
+        }
+        return sum / a.length;
     }
 
     @Test

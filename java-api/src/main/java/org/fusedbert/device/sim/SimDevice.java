@@ -62,9 +62,11 @@ public final class SimDevice implements Device {
     }
 
     /**
-     * What {@link #gemmPrecision()} reports from now on (fp32 at first): under TF32 the kernel
-     * variants chosen by it (the tensor-core attention backward, emulated with TF32 rounding) run
-     * here too, as on a GPU. The simulator's own GEMMs stay fp32 either way.
+     * The precision of GEMMs issued from now on (fp32 at first), as {@link #gemmPrecision()}
+     * reports it: under TF32 the simulator's GEMMs round their operands to TF32 (as cuBLASLt's
+     * {@code CUBLAS_COMPUTE_32F_FAST_TF32} does; products and sums stay fp32), and the kernel variants
+     * chosen by it (the tensor-core attention backward, emulated with TF32 rounding) run here too,
+     * as on a GPU.
      */
     public void gemmPrecision(GemmPrecision precision) {
         this.precision = Objects.requireNonNull(precision, "precision");
@@ -216,11 +218,12 @@ public final class SimDevice implements Device {
     public void gemm(GemmSpec spec) {
         Objects.requireNonNull(spec, "spec");
         checkGemm(spec);
+        boolean tf32 = precision == GemmPrecision.TF32;  // as a GPU plans a GEMM: at the call, kept by a capture
         issue(() -> {
             checkGemm(spec);
             SimRuntime.gemm(spec.transA(), spec.transB(), spec.m(), spec.n(), spec.k(), spec.a(), spec.lda(),
                     spec.b(), spec.ldb(), spec.bias(), spec.activation() == Activation.RELU, spec.beta(), spec.c(),
-                    spec.ldc());
+                    spec.ldc(), tf32);
         });
     }
 

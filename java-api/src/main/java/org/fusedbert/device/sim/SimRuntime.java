@@ -117,10 +117,12 @@ public final class SimRuntime {
 
     /**
      * The reference GEMM on host addresses: row-major
-     * {@code C = act(op(A) op(B) + bias + beta C)}, {@code beta} 0 or 1, {@code bias} 0 for none.
+     * {@code C = act(op(A) op(B) + bias + beta C)}, {@code beta} 0 or 1, {@code bias} 0 for none;
+     * with {@code tf32} the operands are rounded to TF32 as they are read (cuBLASLt's
+     * {@code CUBLAS_COMPUTE_32F_FAST_TF32}), products and sums stay fp32.
      */
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb,
-                            long bias, boolean relu, float beta, long c, int ldc) {
+                            long bias, boolean relu, float beta, long c, int ldc, boolean tf32) {
         Library.get();
         int rc;
         String message;
@@ -128,7 +130,7 @@ public final class SimRuntime {
             MemorySegment err = arena.allocate(ERROR_BYTES);
             rc = (int) fbsim_gemm.HANDLE.invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k,
                     MemorySegment.ofAddress(a), lda, MemorySegment.ofAddress(b), ldb, MemorySegment.ofAddress(bias),
-                    relu ? 1 : 0, beta, MemorySegment.ofAddress(c), ldc, err, (long) ERROR_BYTES);
+                    relu ? 1 : 0, beta, MemorySegment.ofAddress(c), ldc, tf32 ? 1 : 0, err, (long) ERROR_BYTES);
             message = rc == 0 ? null : err.getString(0);
         } catch (Throwable t) {
             throw rethrow("fbsim_gemm", t);
@@ -247,11 +249,11 @@ public final class SimRuntime {
         static final MethodHandle HANDLE = Library.downcall("fbsim_launch", DESC);
     }
 
-    /** {@code int fbsim_gemm(transA, transB, m, n, k, A, lda, B, ldb, bias, relu, beta, C, ldc, err, errLen)}. */
+    /** {@code int fbsim_gemm(transA, transB, m, n, k, A, lda, B, ldb, bias, relu, beta, C, ldc, tf32, err, errLen)}. */
     private static final class fbsim_gemm {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT,
-                ADDRESS, JAVA_LONG);
+                JAVA_INT, ADDRESS, JAVA_LONG);
         static final MethodHandle HANDLE = Library.downcall("fbsim_gemm", DESC);
     }
 }
