@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Host-side costs on this machine: the JMH LaunchBenchmark (one kernel launch through FFM, JCuda
-# and the simulator's entry; the GPU ones print why they are skipped where there is no GPU) and
-# TokenizationBenchmark (reviews/s), written to benchmarks/results/jmh-host-costs-<date>.md with
+# and the simulator's entry; the GPU ones print why they are skipped where there is no GPU),
+# CpuOpsBenchmark (CpuBackend's attention, layernorm, cross-entropy and Adam at the seed's shapes;
+# matmul has its own script, cpu-matmul-vs-numpy.sh) and TokenizationBenchmark (reviews/s), written to benchmarks/results/jmh-host-costs-<date>.md with
 # the machine, the JMH settings and the load (other processes running at the time), plus the raw JSON.
 #   benchmarks/scripts/host-costs.sh
 set -euo pipefail
@@ -26,7 +27,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -jar "$JAR" \
-    'LaunchBenchmark|TokenizationBenchmark' -rf json -rff "$WORK/jmh.json" 2>&1 | tee "$WORK/jmh.txt" >&2
+    'LaunchBenchmark|TokenizationBenchmark|CpuOpsBenchmark' -rf json -rff "$WORK/jmh.json" 2>&1 | tee "$WORK/jmh.txt" >&2
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 DATE="$(date +%Y-%m-%d)"
@@ -41,8 +42,13 @@ CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
   echo
   echo "- Machine: $CPU, $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr); no GPU"
   echo "- JVM: $("$JAVA" -version 2>&1 | head -1)"
-  echo "- Load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER. Above the $(nproc) cores, other"
-  echo "  processes were competing for the CPU while this ran: treat the numbers as upper bounds, with wide errors."
+  if awk -v n="$(nproc)" '{ for (i = 1; i <= 3; i++) if ($i > n) busy = 1 } END { exit !busy }' <<< "$LOAD_BEFORE $LOAD_AFTER"; then
+    echo "- Load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER. Above the $(nproc) cores, other"
+    echo "  processes were competing for the CPU while this ran: treat the numbers as upper bounds, with wide errors."
+  else
+    echo "- Load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER (at most the $(nproc) cores: the"
+    echo "  benchmark's own threads; no other heavy process ran)."
+  fi
   echo
   python3 - "$WORK/jmh.json" "$WORK/jmh.txt" <<'PY'
 import json, re, sys
@@ -68,6 +74,8 @@ PY
   echo "\`launch\` with a prepared argument block, \`packAndLaunch\` building it per launch as the kernel"
   echo "launch classes do; the simulator's entry also runs the kernel on the CPU. Tokenization:"
   echo "\`encode\` is reviews/s of TextVectorizer.encode on one thread (256 ids, 30,000-id vocabulary),"
-  echo "\`adapt\` reviews/s of building the vocabulary over 2,000 synthetic reviews."
+  echo "\`adapt\` reviews/s of building the vocabulary over 2,000 synthetic reviews. CpuOps: CpuBackend at the"
+  echo "seed's shapes (attention B=32 L=256 8 heads of 16, layernorm [8192, 128] with residual and dropout,"
+  echo "cross-entropy [1229, 30000], Adam over 4.5M parameters), ms per call on all cores."
 } > "$OUT"
 echo "host-costs: wrote $OUT" >&2
