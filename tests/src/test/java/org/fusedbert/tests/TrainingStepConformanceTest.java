@@ -10,8 +10,10 @@ import java.util.SplittableRandom;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
 import org.fusedbert.cpu.CpuBackend;
+import org.fusedbert.device.Device;
 import org.fusedbert.device.DeviceBackend;
 import org.fusedbert.device.GemmPrecision;
+import org.fusedbert.device.cuda.GpuDevice;
 import org.fusedbert.device.sim.SimDevice;
 import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.BertModel;
@@ -23,7 +25,10 @@ import org.fusedbert.model.ParameterLayout.Phase;
 import org.fusedbert.model.Parameters;
 import org.fusedbert.model.ResidentData;
 import org.fusedbert.model.Trainer;
+import org.fusedbert.tests.TestDevices.Candidate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Whole training steps of a tiny BERT on {@code DeviceBackend(SimDevice)} against the CPU
@@ -131,28 +136,38 @@ class TrainingStepConformanceTest {
     }
 
     /**
-     * TF32 GEMMs (a GPU's default) train like fp32 ones: over 30 MLM and 30 classifier steps on the
-     * simulator, whose GEMMs round their operands to TF32 as cuBLASLt's fast-TF32 mode does, the
-     * losses stay far closer to fp32's than two fp32 runs under different seeds are to each other
-     * (the run-to-run noise), yet differ from them (the rounding took effect).
+     * TF32 GEMMs (a GPU's default) train like fp32 ones: over 30 MLM and 30 classifier steps (on the
+     * simulator, whose GEMMs round their operands to TF32 as cuBLASLt's fast-TF32 mode does; on a
+     * GPU, cuBLASLt itself), the losses stay far closer to fp32's than two fp32 runs under different
+     * seeds are to each other (the run-to-run noise), yet differ from them (the rounding took effect).
      */
-    @Test
-    void tf32GemmsTrainLikeFp32WithinRunToRunNoise() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.fusedbert.tests.TestDevices#all")
+    void tf32GemmsTrainLikeFp32WithinRunToRunNoise(Candidate candidate) {
         int steps = 30;
-        try (SimDevice device = new SimDevice(); DeviceBackend be = new DeviceBackend(device)) {
-            float[] fp32 = train(be, steps, Trainer.StepRunner.EAGER);
-            float[] otherSeed = train(be, steps, Trainer.StepRunner.EAGER, SEED + 1);
-            float[] tf32;
-            device.gemmPrecision(GemmPrecision.TF32);
-            try {
-                tf32 = train(be, steps, Trainer.StepRunner.EAGER);
-            } finally {
-                device.gemmPrecision(GemmPrecision.FP32);
-            }
-            assertFalse(Arrays.equals(fp32, tf32), "TF32 changed nothing");
-            double precision = meanAbsoluteDifference(fp32, tf32), noise = meanAbsoluteDifference(fp32, otherSeed);
-            System.out.printf("tf32 vs fp32: mean |loss difference| %.3g; two seeds: %.3g%n", precision, noise);
-            assertTrue(precision < 0.1 * noise, "TF32 against fp32 " + precision + ", seed against seed " + noise);
+        DeviceBackend be = TestDevices.backend(candidate);
+        float[] fp32 = train(be, steps, Trainer.StepRunner.EAGER);
+        float[] otherSeed = train(be, steps, Trainer.StepRunner.EAGER, SEED + 1);
+        float[] tf32;
+        setPrecision(be.device(), GemmPrecision.TF32);
+        try {
+            tf32 = train(be, steps, Trainer.StepRunner.EAGER);
+        } finally {
+            setPrecision(be.device(), GemmPrecision.FP32);
+        }
+        assertFalse(Arrays.equals(fp32, tf32), candidate + ": TF32 changed nothing");
+        double precision = meanAbsoluteDifference(fp32, tf32), noise = meanAbsoluteDifference(fp32, otherSeed);
+        System.out.printf("%s: tf32 vs fp32: mean |loss difference| %.3g; two seeds: %.3g%n", candidate, precision,
+                noise);
+        assertTrue(precision < 0.1 * noise,
+                candidate + ": TF32 against fp32 " + precision + ", seed against seed " + noise);
+    }
+
+    private static void setPrecision(Device device, GemmPrecision precision) {
+        switch (device) {
+            case SimDevice sim -> sim.gemmPrecision(precision);
+            case GpuDevice<?, ?> gpu -> gpu.gemmPrecision(precision);
+            default -> throw new IllegalArgumentException("no GEMM precision to set on " + device.name());
         }
     }
 
@@ -164,17 +179,18 @@ class TrainingStepConformanceTest {
         return sum / a.length;
     }
 
-    @Test
-    void theCapturedStepMatchesTheUncapturedStepExactlyFor20Steps() {
-        try (SimDevice device = new SimDevice(); DeviceBackend be = new DeviceBackend(device)) {
-            float[] eager = train(be, 20, Trainer.StepRunner.EAGER);
-            float[] captured;
-            try (CapturingStepRunner runner = new CapturingStepRunner(device::capture)) {
-                captured = train(be, 20, runner);
-                // The classifier's first, eager step dropped the pretraining graph (scratch may move).
-                assertEquals(1, runner.graphCount(), "the classifier step's graph");
-            }
-            assertArrayEquals(eager, captured);
+    /** On the simulator (recorded launches) and on each GPU (CUDA graphs from stream capture). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.fusedbert.tests.TestDevices#all")
+    void theCapturedStepMatchesTheUncapturedStepExactlyFor20Steps(Candidate candidate) {
+        DeviceBackend be = TestDevices.backend(candidate);
+        float[] eager = train(be, 20, Trainer.StepRunner.EAGER);
+        float[] captured;
+        try (CapturingStepRunner runner = new CapturingStepRunner(be.device()::capture)) {
+            captured = train(be, 20, runner);
+            // The classifier's first, eager step dropped the pretraining graph (scratch may move).
+            assertEquals(1, runner.graphCount(), candidate + ": the classifier step's graph");
         }
+        assertArrayEquals(eager, captured, candidate + ": captured against eager losses");
     }
 }
