@@ -43,6 +43,16 @@ public final class FineTuneOptions {
     Integer patience;
 
     /**
+     * Rejects option values no recipe can take, naming the option, before any data is read: the
+     * epoch counts here, the rest by resolving the recipe as given (learning rates, split, patience).
+     */
+    void validate() {
+        OptionChecks.atLeast("--frozen-epochs", frozenEpochs, 0);
+        OptionChecks.atLeast("--unfrozen-epochs", unfrozenEpochs, 0);
+        resolve(0.001f, null, null);
+    }
+
+    /**
      * The recipe: the named one at the model's {@code learningRate}, its epochs
      * {@code defaultFrozen} and {@code defaultUnfrozen} where given (a quick configuration's), then
      * every option given. The name says which options changed it.

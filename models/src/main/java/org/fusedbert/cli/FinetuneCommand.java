@@ -33,6 +33,9 @@ final class FinetuneCommand extends CheckpointCommand {
 
     @Override
     public Integer call() {
+        OptionChecks.atLeast("--limit", limit, 0);
+        OptionChecks.atLeast("--loss-every", run.lossEvery, 1);
+        fineTuning.validate();
         Consumer<String> log = log();
         Checkpoint ckpt = loadCheckpoint();
         try (Backend backend = backendOption.open(log)) {

@@ -21,6 +21,7 @@ final class PretrainCommand extends TrainingCommand {
 
     @Override
     public Integer call() {
+        validateOptions();
         Consumer<String> log = log();
         try (Backend backend = backendOption.open(log)) {
             Checkpoint ckpt = null;
@@ -48,7 +49,7 @@ final class PretrainCommand extends TrainingCommand {
                 }
                 td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
             } else {
-                BertConfig requested = requestedConfig();
+                BertConfig requested = requestedConfig(backend);
                 td = TrainingData.prepare(source, settings(requested), limit, run.seed, log);
                 config = requested.toBuilder().vocabSize(td.vectorizer().vocabularySize()).build();
             }

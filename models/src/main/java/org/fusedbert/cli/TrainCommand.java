@@ -28,11 +28,13 @@ final class TrainCommand extends TrainingCommand {
 
     @Override
     public Integer call() throws IOException {
+        validateOptions();
+        fineTuning.validate();
         Consumer<String> log = log();
         long start = System.nanoTime();
         try (Backend backend = backendOption.open(log)) {
             DataSource source = resolveData(backend, false);
-            BertConfig requested = requestedConfig();
+            BertConfig requested = requestedConfig(backend);
             Integer quickEpochs = quick ? QUICK_CLASSIFIER_EPOCHS : null;
             FineTuneRecipe recipe = fineTuning.resolve(requested.learningRate(), quickEpochs, quickEpochs);
             try (TrainingData td = TrainingData.prepare(source, settings(requested), limit, run.seed, log)) {

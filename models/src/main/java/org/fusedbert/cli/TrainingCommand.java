@@ -9,6 +9,8 @@ import org.fusedbert.api.Backend;
 import org.fusedbert.data.DataSource;
 import org.fusedbert.data.PreparedData;
 import org.fusedbert.data.Split;
+import org.fusedbert.device.DeviceBackend;
+import org.fusedbert.device.kernels.AttentionKernels;
 import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.Checkpoint;
 import org.fusedbert.model.Trainer;
@@ -72,6 +74,22 @@ abstract class TrainingCommand implements Callable<Integer> {
         return Main.printer(spec);
     }
 
+    /**
+     * Rejects bad option values before a backend opens or data is read, naming the option: counts
+     * and step options here; the model's sizes by building them on the seed's configuration (what
+     * they apply to whenever one is given).
+     */
+    void validateOptions() {
+        OptionChecks.atLeast("--mlm-epochs", mlmEpochs, 0);
+        OptionChecks.atLeast("--limit", limit, 0);
+        OptionChecks.atLeast("--max-steps", maxSteps, -1);
+        OptionChecks.atLeast("--checkpoint-every", checkpointEvery, 0);
+        OptionChecks.atLeast("--loss-every", run.lossEvery, 1);
+        if (modelOptions.anyGiven()) {
+            modelOptions.apply(BertConfig.SEED);
+        }
+    }
+
     Trainer.Options trainerOptions() {
         return new Trainer.Options(run.lossEvery, maxSteps, checkpointEvery);
     }
@@ -93,8 +111,20 @@ abstract class TrainingCommand implements Callable<Integer> {
         return source;
     }
 
-    BertConfig requestedConfig() {
-        return modelOptions.apply(quick ? QUICK : BertConfig.SEED);
+    /**
+     * The configuration to train on {@code backend}: checked here, before data is prepared, for a
+     * head dimension the backend has attention kernels for (a device's are compiled per head
+     * dimension; the CPU takes any).
+     */
+    BertConfig requestedConfig(Backend backend) {
+        BertConfig config = modelOptions.apply(quick ? QUICK : BertConfig.SEED);
+        int headDim = config.hidden() / config.heads();
+        if (backend instanceof DeviceBackend && !AttentionKernels.HEAD_DIMS.contains(headDim)) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--hidden %d / --heads %d: head dimension "
+                    + "expected one of %s on %s but was %d (the cpu backend takes any)", config.hidden(),
+                    config.heads(), AttentionKernels.HEAD_DIMS, backend.name(), headDim));
+        }
+        return config;
     }
 
     int mlmEpochs() {
