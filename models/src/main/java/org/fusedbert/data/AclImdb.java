@@ -88,7 +88,7 @@ public final class AclImdb {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(archive + ": reading the archive failed: " + e.getMessage(), e);
+            throw new UncheckedIOException(archive + ": reading the archive failed: " + DataErrors.describe(e), e);
         }
     }
 

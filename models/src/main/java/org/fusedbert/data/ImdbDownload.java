@@ -69,7 +69,7 @@ public final class ImdbDownload {
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             deleteQuietly(part);
-            throw new UncheckedIOException("download " + uri + ": failed: " + e, e);
+            throw new UncheckedIOException("download " + uri + ": failed: " + DataErrors.describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             deleteQuietly(part);

@@ -86,6 +86,16 @@ class AclImdbTest {
     }
 
     @Test
+    void aTruncatedArchiveSaysItEndsEarly() throws IOException {
+        Path whole = ImdbFixture.standard().writeArchive(tmp.resolve("whole.tar.gz"));
+        byte[] bytes = Files.readAllBytes(whole);
+        Path cut = Files.write(tmp.resolve("cut.tar.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        var e = assertThrows(java.io.UncheckedIOException.class, () -> AclImdb.load(cut, false));
+        assertOneLineNaming(e.getMessage(), cut.toString());
+        assertTrue(e.getMessage().contains("it ends early (a truncated file"), e.getMessage());
+    }
+
+    @Test
     void treeWithoutPosNegFoldersIsOneLineNamingIt() throws IOException {
         Path archive = new ImdbFixture().text("data/reviews/one.txt", "Not the aclImdb layout.")
                 .writeArchive(tmp.resolve("other.tar.gz"));

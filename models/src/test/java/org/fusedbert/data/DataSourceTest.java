@@ -160,6 +160,21 @@ class DataSourceTest {
     }
 
     @Test
+    void aDownloadThatCannotConnectSaysSoInOneLine() throws IOException {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        Path cache = tmp.resolve("offline-cache");
+        URI nowhere = URI.create("http://127.0.0.1:" + closedPort + "/aclImdb_v1.tar.gz");
+        var e = assertThrows(java.io.UncheckedIOException.class, () -> DataSource.resolve(
+                request(null, cache, true, nowhere, "0".repeat(64)), Map.of(), log::add));
+        assertOneLineNaming(e.getMessage(), nowhere.toString());
+        assertTrue(e.getMessage().contains("cannot connect (no network, or the server refused)"), e.getMessage());
+        assertFalse(Files.exists(cache.resolve(AclImdb.ARCHIVE_NAME + ".part")));
+    }
+
+    @Test
     void keysDifferWhenTheDataDoes() throws IOException {
         Path a = ImdbFixture.standard().writeArchive(tmp.resolve("a.tar.gz"));
         String before = DataSource.resolve(request(a, tmp), Map.of(), log::add).key();
