@@ -39,6 +39,9 @@ final class FinetuneCommand extends CheckpointCommand {
         Consumer<String> log = log();
         Checkpoint ckpt = loadCheckpoint();
         try (Backend backend = backendOption.open(log)) {
+            if (TrainingCommand.isQuick(ckpt.config())) {  // the quick run's synthetic corpus, as it was trained
+                TrainingCommand.useQuickCorpus(spec, data);
+            }
             DataSource source = data.resolve(log);
             try (TrainingData td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
                  Pipeline p = new Pipeline(backend, ckpt.config(), ckpt.vectorizer(), run.createRunDir("finetune"),

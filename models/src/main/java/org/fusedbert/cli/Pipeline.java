@@ -118,7 +118,8 @@ final class Pipeline implements AutoCloseable {
         Checkpoint.TrainerState s = ckpt.trainerState();
         if (!s.dataIdentity().equals(dataIdentity)) {
             throw new IllegalArgumentException(ckpt.directory() + ": data expected what the run was started on ("
-                    + s.dataIdentity() + ") but was " + dataIdentity);
+                    + s.dataIdentity() + ") but was " + dataIdentity + " (give --resume the data options the run "
+                    + "was started with)");
         }
         model.stepCounter().copyFrom(new int[] {s.stepCounter()});
         model.optimizer().restore(s.range(), adamConfig(), s.adamM(), s.adamV(), s.adamStep());

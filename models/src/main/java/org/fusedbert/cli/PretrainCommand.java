@@ -38,7 +38,7 @@ final class PretrainCommand extends TrainingCommand {
                 }
                 run.seed = seed;
             }
-            DataSource source = resolveData(backend, resume != null);
+            DataSource source = resolveData(backend, ckpt);
             BertConfig config;
             TrainingData td;
             if (ckpt != null) {

@@ -33,7 +33,7 @@ final class TrainCommand extends TrainingCommand {
         Consumer<String> log = log();
         long start = System.nanoTime();
         try (Backend backend = backendOption.open(log)) {
-            DataSource source = resolveData(backend, false);
+            DataSource source = resolveData(backend, null);
             BertConfig requested = requestedConfig(backend);
             Integer quickEpochs = quick ? QUICK_CLASSIFIER_EPOCHS : null;
             FineTuneRecipe recipe = fineTuning.resolve(requested.learningRate(), quickEpochs, quickEpochs);

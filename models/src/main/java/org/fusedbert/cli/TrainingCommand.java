@@ -96,19 +96,34 @@ abstract class TrainingCommand implements Callable<Integer> {
 
     /**
      * Resolves the data and decides the configuration: the seed's, or {@link #QUICK} when the data
-     * is synthetic, the backend is the CPU and no model option was given ({@code resuming} keeps
-     * the checkpoint's). Epoch options change the schedule only.
+     * is synthetic, the backend is the CPU and no model option was given ({@code resumeFrom}, when
+     * not null, keeps its checkpoint's; a quick run's checkpoint resumes on the quick run's synthetic
+     * corpus, as it was started). Epoch options change the schedule only.
      */
-    DataSource resolveData(Backend backend, boolean resuming) {
+    DataSource resolveData(Backend backend, Checkpoint resumeFrom) {
         Consumer<String> log = log();
-        boolean wantsQuick = backend.name().equals("cpu") && !modelOptions.anyGiven() && !resuming;
-        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
-        if (wantsQuick && !parsed.hasMatchedOption("--synthetic-reviews")) {
-            data.syntheticReviews = QUICK_REVIEWS; // only used if no IMDB data is found
+        boolean wantsQuick = backend.name().equals("cpu") && !modelOptions.anyGiven() && resumeFrom == null;
+        if (wantsQuick || (resumeFrom != null && isQuick(resumeFrom.config()))) {
+            useQuickCorpus(spec, data);
         }
         DataSource source = data.resolve(log);
         quick = wantsQuick && source.synthetic();
         return source;
+    }
+
+    /** Whether {@code config} is {@link #QUICK}'s (its vocabulary size is the data's). */
+    static boolean isQuick(BertConfig config) {
+        return config.toBuilder().vocabSize(QUICK.vocabSize()).build().equals(QUICK);
+    }
+
+    /**
+     * The synthetic corpus's size of a quick run, unless {@code --synthetic-reviews} says otherwise
+     * (only used if no IMDB data is found).
+     */
+    static void useQuickCorpus(CommandLine.Model.CommandSpec spec, DataOptions data) {
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--synthetic-reviews")) {
+            data.syntheticReviews = QUICK_REVIEWS;
+        }
     }
 
     /**

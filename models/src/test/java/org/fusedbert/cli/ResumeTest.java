@@ -99,4 +99,30 @@ class ResumeTest {
             assertArrayEquals(a.get(name).floats(), b.get(name).floats(), name);
         }
     }
+
+    /**
+     * The README's flow on a machine without IMDB data: {@code pretrain --max-steps} with no options
+     * takes the quick configuration on its 2,000-review synthetic corpus, and {@code pretrain
+     * --resume} with no data options continues on that corpus (it once resolved the default 25,000
+     * reviews and refused the checkpoint as trained on other data); {@code finetune} of it too.
+     */
+    @Test
+    void aQuickRunResumesAndFineTunesWithoutRepeatingItsDataOptions() {
+        String cache = tmp.resolve("quick-cache").toString();
+        CliRun first = CliRun.of("pretrain", "--backend", "cpu", "--cache-dir", cache, "--run-dir",
+                tmp.resolve("quick").toString(), "--max-steps", "3", "--mlm-epochs", "1");
+        assertEquals(0, first.code(), first.err() + first.out());
+        assertTrue(first.out().contains("2000 train + 2000 test reviews"), first.out());
+
+        CliRun resumed = CliRun.of("pretrain", "--backend", "cpu", "--cache-dir", cache, "--resume",
+                tmp.resolve("quick").toString(), "--max-steps", "6");
+        assertEquals(0, resumed.code(), resumed.err() + resumed.out());
+        assertTrue(resumed.out().contains("resuming") && resumed.out().contains("at epoch 1 step 3"), resumed.out());
+
+        CliRun tuned = CliRun.of("finetune", "--backend", "cpu", "--cache-dir", cache, "--checkpoint",
+                tmp.resolve("quick").toString(), "--run-dir", tmp.resolve("tuned").toString(), "--limit", "64",
+                "--frozen-epochs", "0", "--unfrozen-epochs", "1", "--validation-split", "0");
+        assertEquals(0, tuned.code(), tuned.err() + tuned.out());
+        assertTrue(tuned.out().contains("2000 train + 2000 test reviews"), tuned.out());
+    }
 }
