@@ -31,6 +31,7 @@ public final class Main implements Runnable {
         // Every command answers --help and --version, as the one-line errors promise.
         for (CommandLine sub : cli.getSubcommands().values()) {
             sub.getCommandSpec().mixinStandardHelpOptions(true);
+            sub.getCommandSpec().version(cli.getCommandSpec().version());
         }
         if (out != null) {
             cli.setOut(out);
@@ -40,7 +41,7 @@ public final class Main implements Runnable {
         }
         // Bad input is one line on stderr and a non-zero exit, never a stack trace or a usage page.
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
-            line.getErr().println("fusedbert: " + firstLine(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            line.getErr().println("fusedbert: " + message(ex));
             line.getErr().flush();
             return 1;
         });
@@ -63,6 +64,28 @@ public final class Main implements Runnable {
             out.println(line);
             out.flush();
         };
+    }
+
+    /**
+     * The first line of an error, with the reason of a file-system failure under it when the message
+     * does not say it (the JDK's exceptions carry only the path: "/proc/x" alone says nothing).
+     */
+    static String message(Throwable ex) {
+        String m = firstLine(ex.getMessage() == null ? ex.toString() : ex.getMessage());
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.nio.file.FileSystemException fs) {
+                String why = switch (fs) {
+                    case java.nio.file.NoSuchFileException ignored -> "no such file or folder";
+                    case java.nio.file.AccessDeniedException ignored -> "permission denied";
+                    case java.nio.file.FileAlreadyExistsException ignored -> "a file is in the way";
+                    case java.nio.file.NotDirectoryException ignored -> "not a folder";
+                    case java.nio.file.DirectoryNotEmptyException ignored -> "the folder is not empty";
+                    default -> fs.getReason() != null ? fs.getReason() : fs.getClass().getSimpleName();
+                };
+                return m.contains(why) ? m : m + " (" + why + ")";
+            }
+        }
+        return m;
     }
 
     private static String firstLine(String s) {

@@ -47,8 +47,28 @@ public final class ModelOptions {
                 || dropout != null || batchSize != null || learningRate != null;
     }
 
-    /** {@code base} with every given option applied. */
+    /** BertConfig's field names and the options that set them, for errors in the user's words. */
+    private static final java.util.Map<String, String> OPTION_OF = java.util.Map.of("vocabSize", "--vocab-size",
+            "maxLen", "--max-len", "hidden", "--hidden", "heads", "--heads", "ffDim", "--ff-dim", "layers", "--layers",
+            "dropout", "--dropout", "batchSize", "--batch-size", "learningRate", "--lr");
+
+    /** {@code base} with every given option applied; an invalid value fails naming its option. */
     BertConfig apply(BertConfig base) {
+        try {
+            return build(base);
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage() == null ? "" : e.getMessage();
+            for (var field : OPTION_OF.entrySet()) {
+                String prefix = "BertConfig: " + field.getKey() + " expected ";
+                if (m.startsWith(prefix)) {
+                    throw new IllegalArgumentException(field.getValue() + ": expected " + m.substring(prefix.length()), e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private BertConfig build(BertConfig base) {
         BertConfig.Builder b = base.toBuilder();
         if (vocabSize != null) {
             b.vocabSize(vocabSize);

@@ -40,6 +40,8 @@ final class PrepareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OptionChecks.atLeast("--vocabulary-size", vocabularySize, 4);  // padding, [UNK], a word, [mask]
+        OptionChecks.atLeast("--sequence-length", sequenceLength, 1);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         long start = System.nanoTime();

@@ -103,7 +103,10 @@ public final class PreparedData implements AutoCloseable {
                 log.accept("data: using the prepared data in " + dir);
                 return cached;
             } catch (IllegalArgumentException stale) {
-                log.accept("warning: " + stale.getMessage() + "; preparing again");
+                // The load's advice to prepare again is what happens next: say that instead.
+                String why = stale.getMessage().replace("; run ./fusedbert prepare again)", ")")
+                        .replace(" (run ./fusedbert prepare again)", "");
+                log.accept("warning: " + why + "; preparing it again");
             }
         }
         Corpus corpus = source.load();

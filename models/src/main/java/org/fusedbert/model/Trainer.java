@@ -168,6 +168,7 @@ public final class Trainer {
         String key = "pretrain/" + data.key();
         for (int epoch = start.epoch(); epoch < epochs; epoch++) {
             int first = epoch == start.epoch() ? start.stepInEpoch() : 0;
+            double epochStart = wallSeconds();
             data.startEpoch(EpochOrder.permutation(seed, Phase.PRETRAIN.ordinal(), epoch, data.size()), first);
             Window window = new Window(data, first);
             String task = String.format(Locale.ROOT, "pretrain %d/%d", epoch + 1, epochs);
@@ -192,8 +193,8 @@ public final class Trainer {
                 finishWindow(window, "pretrain", epoch, step, bar, steps);
             }
             double mean = window.epochLoss / Math.max(1, window.epochSteps);
-            out.accept(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s)", epoch + 1, epochs,
-                    mean, wallSeconds()));
+            out.accept(String.format(Locale.ROOT, "pretrain epoch %d/%d: MLM loss %.4f (%.1f s; %.1f s in all)",
+                    epoch + 1, epochs, mean, wallSeconds() - epochStart, wallSeconds()));
             record(new MetricsLog.Metric("epoch", "pretrain", epoch + 1, step, mean, null, null, null, null,
                     wallSeconds()));
             hooks.afterEpoch(epoch + 1, mean);

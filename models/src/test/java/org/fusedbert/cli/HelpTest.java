@@ -15,4 +15,13 @@ class HelpTest {
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("Usage: fusedbert " + command), run.out());
     }
+
+    /** Every command answers --version (-V) with the program's version, not an empty line. */
+    @ParameterizedTest
+    @ValueSource(strings = {"train", "predict", "info"})
+    void everyCommandPrintsTheVersion(String command) {
+        CliRun run = CliRun.of(command, "-V");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().startsWith("fusedbert "), run.out());
+    }
 }

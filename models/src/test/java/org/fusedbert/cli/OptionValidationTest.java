@@ -31,10 +31,13 @@ class OptionValidationTest {
         "train|--unfrozen-lr -1|--unfrozen-lr: expected a learning rate > 0 but was -1.0",
         "train|--validation-split 2|--validation-split: expected a fraction in [0, 0.5] but was 2.0",
         "train|--patience -3|--patience: expected >= 0 but was -3",
-        "train|--lr 0|learningRate expected > 0 but was 0.0",
-        "train|--hidden 100 --heads 8|heads expected a divisor of hidden 100 but was 8",
+        "train|--lr 0|--lr: expected > 0 but was 0.0",
+        "train|--batch-size 0|--batch-size: expected > 0 but was 0",
+        "train|--hidden 100 --heads 8|--heads: expected a divisor of hidden 100 but was 8",
         "pretrain|--mlm-epochs -1|--mlm-epochs: expected >= 0 but was -1",
-        "pretrain|--dropout 1.5|dropout expected a value in [0, 1) but was 1.5",
+        "pretrain|--dropout 1.5|--dropout: expected a value in [0, 1) but was 1.5",
+        "prepare|--sequence-length 0|--sequence-length: expected >= 1 but was 0",
+        "prepare|--vocabulary-size 3|--vocabulary-size: expected >= 4 but was 3",
         "finetune|--frozen-epochs -1|--frozen-epochs: expected >= 0 but was -1",
         "finetune|--loss-every 0|--loss-every: expected >= 1 but was 0"})
     void badValuesFailBeforeAnyWork(String command, String option, String message) {
@@ -51,8 +54,8 @@ class OptionValidationTest {
 
     private void assertFailsEarly(String command, String backend, String option, String message) {
         Path cache = tmp.resolve("cache"), runDir = tmp.resolve("run");
-        List<String> args = new ArrayList<>(List.of(command, "--backend", backend, "--cache-dir", cache.toString(),
-                "--run-dir", runDir.toString()));
+        List<String> args = new ArrayList<>(command.equals("prepare") ? List.of(command, "--cache-dir", cache.toString())
+                : List.of(command, "--backend", backend, "--cache-dir", cache.toString(), "--run-dir", runDir.toString()));
         args.addAll(List.of(option.split(" ")));
         CliRun run = CliRun.of(args.toArray(String[]::new));
         assertTrue(run.failedWithOneLine(), run.code() + ": " + run.err());

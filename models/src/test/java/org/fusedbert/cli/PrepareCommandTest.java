@@ -90,6 +90,8 @@ class PrepareCommandTest {
         log.clear();
         try (PreparedData p = PreparedData.openOrPrepare(source, settings, log::add)) {
             assertTrue(log.get(0).contains(PreparedData.DATASET_FILE) && log.get(0).contains("another vocabulary"), log.toString());
+            assertTrue(log.get(0).endsWith("; preparing it again") && !log.get(0).contains("run ./fusedbert prepare"),
+                    "the warning does not advise what it does itself: " + log.get(0));
             assertTrue(log.get(1).startsWith("data: preparing synthetic"), log.toString());
             assertEquals(40, p.dataset().size(Split.TEST));
             assertTrue(p.vectorizer().vocabularySize() > 5);

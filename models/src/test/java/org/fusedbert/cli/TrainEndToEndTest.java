@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -158,9 +159,18 @@ class TrainEndToEndTest {
         CliRun empty = CliRun.of("predict", "--checkpoint", ck, "  ");
         assertTrue(empty.failedWithOneLine(), empty.toString());
         assertTrue(empty.err().contains("predict: review expected some words but was empty"), empty.err());
-        CliRun emptyLine = CliRun.withInput("good film\n\nbad film\n", "predict", "--checkpoint", ck);
-        assertTrue(emptyLine.failedWithOneLine(), emptyLine.toString());
-        assertTrue(emptyLine.err().contains("review on line 2 expected some words"), emptyLine.err());
+        // A line without words among others is answered n/a, keeping the output aligned with the input.
+        CliRun emptyLine = CliRun.withInput("good film\n\n!!!\nbad film\n\n", "predict", "--checkpoint", ck);
+        assertEquals(0, emptyLine.code(), emptyLine.toString());
+        String[] answers = emptyLine.out().split("\\R");
+        assertEquals(5, answers.length, emptyLine.out());
+        assertEquals(List.of(PredictCommand.NO_WORDS, PredictCommand.NO_WORDS, PredictCommand.NO_WORDS),
+                List.of(answers[1], answers[2], answers[4]), emptyLine.out());
+        assertTrue(answers[0].matches("0\\.\\d{4} (positive|negative)") && answers[3].matches("0\\.\\d{4} (positive|negative)"),
+                emptyLine.out());
+        CliRun noInput = CliRun.withInput("", "predict", "--checkpoint", ck);
+        assertTrue(noInput.failedWithOneLine(), noInput.toString());
+        assertTrue(noInput.err().contains("review expected as an argument or on standard input"), noInput.err());
 
         CliRun unknown = CliRun.of("train", "--no-such-flag");
         assertEquals(2, unknown.code());
