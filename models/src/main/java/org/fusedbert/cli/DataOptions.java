@@ -3,9 +3,12 @@ package org.fusedbert.cli;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import org.fusedbert.data.DataOrigin;
 import org.fusedbert.data.DataSource;
 import org.fusedbert.data.ImdbDownload;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The data options every command that reads reviews shares ({@code @Mixin DataOptions data;}):
@@ -13,7 +16,8 @@ import picocli.CommandLine.Option;
  */
 public final class DataOptions {
     @Option(names = "--data", paramLabel = "PATH",
-            description = "aclImdb .tar.gz or extracted aclImdb folder (default: $FUSEDBERT_DATA, then the cache)")
+            description = "aclImdb .tar.gz or extracted aclImdb folder (default: a checkpoint's own data where a command "
+                    + "reads one, else $FUSEDBERT_DATA, then the cache)")
     Path data;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
@@ -42,6 +46,10 @@ public final class DataOptions {
     @Option(names = "--download-sha256", hidden = true)
     String downloadSha256 = ImdbDownload.OFFICIAL_SHA256;
 
+    // The command this is mixed into: its parse result says which options were given.
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     /** The options as a {@link DataSource.Request}; the download's progress bar goes to stderr. */
     public DataSource.Request request() {
         return new DataSource.Request(data, cacheDirectory, download, includeUnsup, syntheticSeed, syntheticReviews,
@@ -51,5 +59,15 @@ public final class DataOptions {
     /** Resolves the source with this process' environment, announcing it through {@code log}. */
     public DataSource resolve(Consumer<String> log) {
         return DataSource.resolve(request(), System.getenv(), log);
+    }
+
+    /**
+     * Resolves the source for a command that starts from a checkpoint trained on {@code recorded}
+     * (null if it does not say): the checkpoint's data unless data options choose other data.
+     */
+    public DataSource resolve(DataOrigin recorded, Consumer<String> log) {
+        var given = command.commandLine().getParseResult();
+        boolean syntheticChosen = given.hasMatchedOption("--synthetic-reviews") || given.hasMatchedOption("--synthetic-seed");
+        return DataSource.resolve(request(), recorded, syntheticChosen, System.getenv(), log);
     }
 }

@@ -35,7 +35,7 @@ final class EvaluateCommand extends CheckpointCommand {
     @Override
     public Integer call() {
         Checkpoint ckpt = loadFineTuned("evaluate");
-        DataSource source = data.resolve(log());
+        DataSource source = data.resolve(ckpt.data(), log());
         Corpus corpus = source.load();
         corpus.warnings().forEach(w -> log().accept("warning: " + w));
         List<Review> test = corpus.split(Split.TEST);

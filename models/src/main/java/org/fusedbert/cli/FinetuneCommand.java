@@ -39,13 +39,15 @@ final class FinetuneCommand extends CheckpointCommand {
         Consumer<String> log = log();
         Checkpoint ckpt = loadCheckpoint();
         try (Backend backend = backendOption.open(log)) {
-            if (TrainingCommand.isQuick(ckpt.config())) {  // the quick run's synthetic corpus, as it was trained
+            // A checkpoint that does not record its data: a quick run's is the quick run's synthetic corpus.
+            if (ckpt.data() == null && TrainingCommand.isQuick(ckpt.config())) {
                 TrainingCommand.useQuickCorpus(spec, data);
             }
-            DataSource source = data.resolve(log);
+            DataSource source = data.resolve(ckpt.data(), log);
             try (TrainingData td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
                  Pipeline p = new Pipeline(backend, ckpt.config(), ckpt.vectorizer(), run.createRunDir("finetune"),
                          run.seed, new Trainer.Options(run.lossEvery, -1, 0), backendOption.runner(backend), log)) {
+                p.recordData(source);
                 p.restore(ckpt, null, false);
                 log.accept("finetune: from " + ckpt.directory() + ", config: " + TrainingCommand.describe(ckpt.config()));
                 FineTuneRecipe recipe = fineTuning.resolve(ckpt.config().learningRate(), null, null);

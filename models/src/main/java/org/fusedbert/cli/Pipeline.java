@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.function.Consumer;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
+import org.fusedbert.data.DataOrigin;
+import org.fusedbert.data.DataSource;
 import org.fusedbert.data.TextVectorizer;
 import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.BertModel;
@@ -45,6 +47,7 @@ final class Pipeline implements AutoCloseable {
     private final Trainer.StepRunner runner;
     private final Consumer<String> log;
     private Consumer<List<List<FillMask.Candidate>>> probeListener = result -> { };
+    private DataOrigin trainedOn;
 
     Pipeline(Backend backend, BertConfig config, TextVectorizer vectorizer, Path runDir, long seed,
              Trainer.Options options, Trainer.StepRunner runner, Consumer<String> log) {
@@ -190,10 +193,15 @@ final class Pipeline implements AutoCloseable {
         return sb.toString();
     }
 
+    /** Makes this run's checkpoints record that they were trained on {@code source}. */
+    void recordData(DataSource source) {
+        trainedOn = source.origin();
+    }
+
     /** Writes the checkpoint of this run. */
     void save(Checkpoint.Stage stage, Checkpoint.TrainerState state) {
         try {
-            Checkpoint.save(checkpointDir(), params, vectorizer, stage, state);
+            Checkpoint.save(checkpointDir(), params, vectorizer, stage, state, trainedOn);
         } catch (IOException e) {
             throw new UncheckedIOException(checkpointDir() + ": cannot write the checkpoint: " + e.getMessage(), e);
         }

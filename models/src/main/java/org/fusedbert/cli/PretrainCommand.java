@@ -59,6 +59,7 @@ final class PretrainCommand extends TrainingCommand {
                         : run.createRunDir("pretrain");
                 try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), runDir, run.seed, trainerOptions(),
                         backendOption.runner(backend), log)) {
+                    p.recordData(source);
                     log.accept("run: " + p.runDir);
                     List<Double> losses = newLosses();
                     boolean done = pretrain(p, td, ckpt, losses);

@@ -46,6 +46,7 @@ final class TrainCommand extends TrainingCommand {
                         recipe.name(), run.seed));
                 try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), run.createRunDir("train"), run.seed,
                         trainerOptions(), backendOption.runner(backend), log)) {
+                    p.recordData(source);
                     log.accept("run: " + p.runDir);
                     List<Double> losses = newLosses();
                     List<String> probeTop = new ArrayList<>();

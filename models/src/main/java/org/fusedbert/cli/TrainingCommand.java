@@ -97,16 +97,17 @@ abstract class TrainingCommand implements Callable<Integer> {
     /**
      * Resolves the data and decides the configuration: the seed's, or {@link #QUICK} when the data
      * is synthetic, the backend is the CPU and no model option was given ({@code resumeFrom}, when
-     * not null, keeps its checkpoint's; a quick run's checkpoint resumes on the quick run's synthetic
-     * corpus, as it was started). Epoch options change the schedule only.
+     * not null, keeps its checkpoint's, and its recorded data unless data options are given; an older
+     * quick run's checkpoint without that record resumes on the quick run's synthetic corpus, as it
+     * was started). Epoch options change the schedule only.
      */
     DataSource resolveData(Backend backend, Checkpoint resumeFrom) {
         Consumer<String> log = log();
         boolean wantsQuick = backend.name().equals("cpu") && !modelOptions.anyGiven() && resumeFrom == null;
-        if (wantsQuick || (resumeFrom != null && isQuick(resumeFrom.config()))) {
+        if (wantsQuick || (resumeFrom != null && resumeFrom.data() == null && isQuick(resumeFrom.config()))) {
             useQuickCorpus(spec, data);
         }
-        DataSource source = data.resolve(log);
+        DataSource source = resumeFrom == null ? data.resolve(log) : data.resolve(resumeFrom.data(), log);
         quick = wantsQuick && source.synthetic();
         return source;
     }

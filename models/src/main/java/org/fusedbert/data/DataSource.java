@@ -15,6 +15,8 @@ import java.util.function.Consumer;
  * {@code --data PATH}; the environment variable {@code FUSEDBERT_DATA}; an {@code aclImdb_v1.tar.gz}
  * or {@code aclImdb/} folder in the cache directory; with {@code --download}, the official archive
  * fetched into the cache; otherwise the built-in synthetic corpus, announced in one line.
+ * A command that starts from a checkpoint resolves with {@link #resolve(Request, DataOrigin, boolean, Map, Consumer)}:
+ * the checkpoint's recorded {@link DataOrigin} comes first unless the user chose data.
  *
  * <p>The cache directory is {@code --cache-dir}, else {@code FUSEDBERT_CACHE}, else
  * {@code ~/.cache/fusedbert}; prepared vocabularies and encoded datasets live below it in
@@ -44,8 +46,10 @@ public record DataSource(Kind kind, Path path, Path cacheDirectory, boolean incl
         CACHE,
         /** Downloaded into the cache directory by this run. */
         DOWNLOAD,
-        /** The built-in synthetic corpus. */
-        SYNTHETIC
+        /** The built-in synthetic corpus (also when a checkpoint recorded it). */
+        SYNTHETIC,
+        /** The aclImdb archive or folder a checkpoint recorded as its data. */
+        CHECKPOINT
     }
 
     /**
@@ -107,6 +111,47 @@ public record DataSource(Kind kind, Path path, Path cacheDirectory, boolean incl
         return source;
     }
 
+    /**
+     * Picks the source for a command that starts from a checkpoint which recorded {@code recorded}
+     * (null for a checkpoint from before such records: then as {@link #resolve(Request, Map, Consumer)}).
+     * Without a data choice by the user (no {@code --data}, no {@code FUSEDBERT_DATA}, no synthetic
+     * option: {@code syntheticChosen}), the recorded source, announced as the checkpoint's; if its
+     * aclImdb path is gone, a one-line warning and the usual order. With a choice, the usual order,
+     * and a one-line warning when it finds other reviews than the checkpoint was trained on.
+     */
+    public static DataSource resolve(Request request, DataOrigin recorded, boolean syntheticChosen,
+                                     Map<String, String> env, Consumer<String> log) {
+        if (recorded == null) {
+            return resolve(request, env, log);
+        }
+        boolean chosen = request.data() != null || (env.get(DATA_ENV) != null && !env.get(DATA_ENV).isBlank())
+                || syntheticChosen;
+        Path cache = cacheDirectory(request, env);
+        if (!chosen) {
+            DataSource source = null;
+            if (recorded.synthetic()) {
+                source = new DataSource(Kind.SYNTHETIC, null, cache, false, recorded.syntheticSeed(),
+                        recorded.syntheticReviews());
+            } else if (Files.exists(recorded.path())) {
+                source = new DataSource(Kind.CHECKPOINT, recorded.path(), cache,
+                        recorded.includeUnsup() || request.includeUnsup(), request.syntheticSeed(),
+                        request.syntheticReviews());
+            }
+            if (source != null) {
+                log.accept("data: " + source.description() + " (the checkpoint's)");
+                return source;
+            }
+            log.accept("warning: the checkpoint was trained on " + recorded.description() + ", which no longer "
+                    + "exists; looking for data as usual");
+            return resolve(request, env, log);
+        }
+        DataSource source = resolve(request, env, log);
+        if (!source.origin().sameReviews(recorded)) {
+            log.accept("warning: the checkpoint was trained on " + recorded.description() + ", not on this data");
+        }
+        return source;
+    }
+
     private static DataSource imdb(Kind kind, Path path, Path cache, Request r) {
         return new DataSource(kind, path.toAbsolutePath().normalize(), cache, r.includeUnsup(), r.syntheticSeed(),
                 r.syntheticReviews());
@@ -154,10 +199,12 @@ public record DataSource(Kind kind, Path path, Path cacheDirectory, boolean incl
 
     /** One line saying what the reviews are: {@code imdb <path>} or {@code synthetic (seed ...)}. */
     public String description() {
-        if (synthetic()) {
-            return SyntheticReviews.description(syntheticSeed, syntheticReviews);
-        }
-        return "imdb " + path + (includeUnsup ? " (with train/unsup)" : "");
+        return origin().description();
+    }
+
+    /** What a checkpoint records of this source. */
+    public DataOrigin origin() {
+        return synthetic() ? DataOrigin.synthetic(syntheticSeed, syntheticReviews) : DataOrigin.imdb(path, includeUnsup);
     }
 
     /**

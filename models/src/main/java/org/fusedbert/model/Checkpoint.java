@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.fusedbert.data.DataOrigin;
 import org.fusedbert.data.TextVectorizer;
 import org.fusedbert.model.ParameterLayout.Entry;
 import org.fusedbert.model.ParameterLayout.Range;
@@ -14,8 +15,10 @@ import org.fusedbert.model.ParameterLayout.Range;
 /**
  * A checkpoint directory: {@value #MODEL_FILE} (every parameter by name, safetensors, readable by
  * Python's {@code safetensors}), {@value #CONFIG_FILE} (the {@link BertConfig}),
- * {@value #VOCABULARY_FILE} (the {@link TextVectorizer}'s tokens), and while pretraining is
- * unfinished {@value #STATE_FILE} (Adam's moments and where the run stands, for {@code --resume}).
+ * {@value #VOCABULARY_FILE} (the {@link TextVectorizer}'s tokens), {@value #DATA_FILE} (the
+ * {@link DataOrigin} it was trained on; absent in checkpoints from before it was recorded), and
+ * while pretraining is unfinished {@value #STATE_FILE} (Adam's moments and where the run stands,
+ * for {@code --resume}).
  *
  * <p>Each file is written atomically (temporary file, then rename). The model file's metadata
  * repeats the configuration and the vocabulary's SHA-256, so that a config or vocabulary from
@@ -26,6 +29,7 @@ public final class Checkpoint {
     public static final String CONFIG_FILE = "config.json";
     public static final String VOCABULARY_FILE = "vocabulary.txt";
     public static final String STATE_FILE = "trainer-state.safetensors";
+    public static final String DATA_FILE = "data.json";
 
     /** How far training has got. */
     public enum Stage {
@@ -52,15 +56,17 @@ public final class Checkpoint {
     private final Stage stage;
     private final float[] flat;
     private final TrainerState state;
+    private final DataOrigin data;
 
     private Checkpoint(Path dir, BertConfig config, TextVectorizer vectorizer, Stage stage, float[] flat,
-                       TrainerState state) {
+                       TrainerState state, DataOrigin data) {
         this.dir = dir;
         this.config = config;
         this.vectorizer = vectorizer;
         this.stage = stage;
         this.flat = flat;
         this.state = state;
+        this.data = data;
     }
 
     public Path directory() {
@@ -84,6 +90,11 @@ public final class Checkpoint {
         return state;
     }
 
+    /** The reviews this checkpoint was trained on, or null when it does not say (an older checkpoint). */
+    public DataOrigin data() {
+        return data;
+    }
+
     /** Copies the parameters into {@code params} (same configuration). */
     public void loadInto(Parameters params) {
         if (!params.config().equals(config)) {
@@ -94,10 +105,20 @@ public final class Checkpoint {
 
     /**
      * Writes a checkpoint of {@code params} into {@code dir}; {@code state} is the unfinished
-     * pretraining's, or null (then any older state file is removed: the run is complete).
+     * pretraining's, or null (then any older state file is removed: the run is complete); the
+     * checkpoint records no data (see {@link #save(Path, Parameters, TextVectorizer, Stage, TrainerState, DataOrigin)}).
      */
     public static void save(Path dir, Parameters params, TextVectorizer vectorizer, Stage stage, TrainerState state)
             throws IOException {
+        save(dir, params, vectorizer, stage, state, null);
+    }
+
+    /**
+     * Writes a checkpoint as {@link #save(Path, Parameters, TextVectorizer, Stage, TrainerState)},
+     * recording that it was trained on {@code data} (null: no record, and any older one is removed).
+     */
+    public static void save(Path dir, Parameters params, TextVectorizer vectorizer, Stage stage, TrainerState state,
+                            DataOrigin data) throws IOException {
         BertConfig config = params.config();
         if (vectorizer.vocabularySize() != config.vocabSize()) {
             throw new IllegalArgumentException("Checkpoint.save: vocabulary expected " + config.vocabSize()
@@ -118,6 +139,11 @@ public final class Checkpoint {
         // Vocabulary and config first: a model file present means its companions are.
         AtomicFiles.writeVia(dir.resolve(VOCABULARY_FILE), vectorizer::save);
         config.write(dir.resolve(CONFIG_FILE));
+        if (data == null) {
+            Files.deleteIfExists(dir.resolve(DATA_FILE));
+        } else {
+            AtomicFiles.writeString(dir.resolve(DATA_FILE), data.toJson() + "\n");
+        }
         SafeTensors.write(dir.resolve(MODEL_FILE), tensors, meta);
         if (state == null) {
             Files.deleteIfExists(dir.resolve(STATE_FILE));
@@ -198,7 +224,10 @@ public final class Checkpoint {
             Stage stage = parseStage(model.metadata().get("fusedbert.stage"), modelFile);
             TrainerState state = Files.isRegularFile(dir.resolve(STATE_FILE))
                     ? readState(dir.resolve(STATE_FILE), vectorizer) : null;
-            return new Checkpoint(dir, config, vectorizer, stage, flat, state);
+            DataOrigin data = Files.isRegularFile(dir.resolve(DATA_FILE))
+                    ? DataOrigin.fromJson(Files.readString(dir.resolve(DATA_FILE)), dir.resolve(DATA_FILE).toString())
+                    : null;
+            return new Checkpoint(dir, config, vectorizer, stage, flat, state, data);
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot read checkpoint: " + e.getMessage(), e);
         }

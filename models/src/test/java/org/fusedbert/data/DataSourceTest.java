@@ -183,4 +183,71 @@ class DataSourceTest {
         assertTrue(before.startsWith("imdb-a_tar_gz-"), before);
         assertEquals("synthetic-s5-n10", DataSource.resolve(request(null, tmp), Map.of(), log::add).key());
     }
+
+    @Test
+    void aCheckpointsRecordedDataComesFirstUnlessTheUserChoseData() throws IOException {
+        Path archive = ImdbFixture.standard().writeArchive(tmp.resolve("a.tar.gz")).toAbsolutePath();
+        Path folder = ImdbFixture.standard().writeFolder(tmp.resolve("b"));
+        Path cache = Files.createDirectories(tmp.resolve("cache"));
+        DataOrigin imdb = DataOrigin.imdb(archive, true);
+        DataOrigin synthetic = DataOrigin.synthetic(3, 12);
+
+        DataSource recorded = DataSource.resolve(request(null, cache), imdb, false, Map.of(), log::add);
+        assertEquals(DataSource.Kind.CHECKPOINT, recorded.kind());
+        assertEquals(archive, recorded.path());
+        assertTrue(recorded.includeUnsup(), "the recorded train/unsup choice");
+        assertEquals(List.of("data: imdb " + archive + " (with train/unsup) (the checkpoint's)"), log);
+
+        log.clear();
+        DataSource syn = DataSource.resolve(request(null, cache), synthetic, false, Map.of(), log::add);
+        assertEquals(synthetic, syn.origin());
+        assertEquals(List.of("data: synthetic (seed 3, 12 train + 12 test reviews) (the checkpoint's)"), log);
+
+        // FUSEDBERT_DATA is a choice: it wins, with one warning.
+        log.clear();
+        DataSource fromEnv = DataSource.resolve(request(null, cache), synthetic, false,
+                Map.of(DataSource.DATA_ENV, folder.toString()), log::add);
+        assertEquals(DataSource.Kind.ENVIRONMENT, fromEnv.kind());
+        assertEquals(2, log.size(), log.toString());
+        assertEquals("warning: the checkpoint was trained on synthetic (seed 3, 12 train + 12 test reviews), not on "
+                + "this data", log.get(1));
+
+        // A synthetic option is a choice too; the same reviews chosen again need no warning.
+        log.clear();
+        DataSource chosen = DataSource.resolve(request(null, cache), synthetic, true, Map.of(), log::add);
+        assertEquals(DataOrigin.synthetic(5, 10), chosen.origin());
+        assertTrue(log.get(1).startsWith("warning: the checkpoint was trained on synthetic (seed 3"), log.toString());
+        log.clear();
+        DataSource.resolve(request(archive, cache), imdb, false, Map.of(), log::add);
+        assertEquals(1, log.size(), "--data naming the checkpoint's archive: " + log);
+
+        // The recorded archive is gone: one warning, then the usual order; no record: the usual order.
+        log.clear();
+        DataOrigin gone = DataOrigin.imdb(tmp.resolve("gone.tar.gz"), false);
+        assertEquals(DataSource.Kind.SYNTHETIC, DataSource.resolve(request(null, cache), gone, false, Map.of(),
+                log::add).kind());
+        assertEquals(2, log.size(), log.toString());
+        assertTrue(log.get(0).endsWith("gone.tar.gz, which no longer exists; looking for data as usual"), log.get(0));
+        assertEquals(DataSource.Kind.SYNTHETIC, DataSource.resolve(request(null, cache), null, false, Map.of(),
+                log::add).kind());
+    }
+
+    @Test
+    void dataOriginsRoundTripThroughJsonAndBadRecordsAreOneLine() {
+        DataOrigin imdb = DataOrigin.imdb(tmp.resolve("x.tar.gz"), false);
+        DataOrigin synthetic = DataOrigin.synthetic(-7, 2000);
+        assertEquals(imdb, DataOrigin.fromJson(imdb.toJson(), "data.json"));
+        assertEquals(synthetic, DataOrigin.fromJson(synthetic.toJson(), "data.json"));
+        assertEquals("{\"source\":\"synthetic\",\"seed\":-7,\"reviews\":2000}", synthetic.toJson());
+        assertTrue(imdb.sameReviews(DataOrigin.imdb(tmp.resolve("x.tar.gz"), true)), "train/unsup aside");
+        assertFalse(synthetic.sameReviews(DataOrigin.synthetic(-7, 1999)));
+        assertFalse(synthetic.sameReviews(imdb));
+        for (String bad : new String[] {"", "{", "[]", "{\"source\":\"synthetic\",\"seed\":1}",
+                "{\"source\":\"synthetic\",\"seed\":1,\"reviews\":0}", "{\"source\":\"imdb\",\"unsup\":false}",
+                "{\"source\":\"csv\",\"path\":\"a\",\"unsup\":false}"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> DataOrigin.fromJson(bad, "ck/data.json"), bad);
+            assertOneLineNaming(e.getMessage(), "ck/data.json");
+            assertTrue(e.getMessage().contains("expected "), e.getMessage());
+        }
+    }
 }

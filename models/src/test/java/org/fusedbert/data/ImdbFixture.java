@@ -13,13 +13,13 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 
 /**
  * A tiny aclImdb tree in the official layout, with review text written for the tests (never
- * real reviews), written as a folder or as a .tar.gz.
+ * real reviews), written as a folder or as a .tar.gz. Public for the CLI's tests.
  */
-final class ImdbFixture {
+public final class ImdbFixture {
     final Map<String, byte[]> files = new LinkedHashMap<>();
 
     /** Two reviews in each labelled folder, plus the non-review files the official archive has. */
-    static ImdbFixture standard() {
+    public static ImdbFixture standard() {
         ImdbFixture f = new ImdbFixture();
         f.text("aclImdb/README", "fixture readme");
         f.text("aclImdb/imdb.vocab", "the\nand\n");
@@ -52,7 +52,7 @@ final class ImdbFixture {
     }
 
     /** Writes the files below {@code root} and returns {@code root}. */
-    Path writeFolder(Path root) throws IOException {
+    public Path writeFolder(Path root) throws IOException {
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             Path p = root.resolve(e.getKey());
             Files.createDirectories(p.getParent());
@@ -62,7 +62,7 @@ final class ImdbFixture {
     }
 
     /** Writes the files as a gzip-compressed tar (directories as entries too, as tar does). */
-    Path writeArchive(Path archive) throws IOException {
+    public Path writeArchive(Path archive) throws IOException {
         try (OutputStream out = Files.newOutputStream(archive);
              TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out))) {
             tar.putArchiveEntry(new TarArchiveEntry("aclImdb/"));

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.fusedbert.api.Backend;
 import org.fusedbert.cpu.CpuBackend;
+import org.fusedbert.data.DataOrigin;
 import org.fusedbert.data.TextVectorizer;
 import org.fusedbert.model.ParameterLayout.Range;
 import org.junit.jupiter.api.Test;
@@ -111,6 +112,29 @@ class CheckpointTest {
             Files.delete(model);
             e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
             assertTrue(e.getMessage().endsWith("checkpoint expected model.safetensors but it is missing"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theDataRecordIsASmallFileBesideAnUnchangedModelFile(@TempDir Path dir) throws Exception {
+        try (Backend be = new CpuBackend(); Parameters p = new Parameters(be, CONFIG)) {
+            p.initialize(3);
+            DataOrigin data = DataOrigin.synthetic(5, 48);
+            Checkpoint.save(dir, p, VOCAB, Checkpoint.Stage.FINETUNED, null, data);
+            assertEquals(data.toJson() + "\n", Files.readString(dir.resolve(Checkpoint.DATA_FILE)));
+            assertEquals(data, Checkpoint.load(dir).data());
+            // The model file carries the same metadata keys as before the record (what Python's safetensors reads).
+            assertEquals(List.of("format", "fusedbert.config", "fusedbert.stage", "fusedbert.vocabulary_sha256"),
+                    SafeTensors.read(dir.resolve(Checkpoint.MODEL_FILE)).metadata().keySet().stream().sorted().toList());
+
+            // Saved without a record (and so a checkpoint from before records): none, and no stale one.
+            Checkpoint.save(dir, p, VOCAB, Checkpoint.Stage.FINETUNED, null);
+            assertFalse(Files.exists(dir.resolve(Checkpoint.DATA_FILE)));
+            assertNull(Checkpoint.load(dir).data());
+
+            Files.writeString(dir.resolve(Checkpoint.DATA_FILE), "{\"source\":\"tape\"}");
+            var e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+            assertTrue(e.getMessage().startsWith(dir.resolve(Checkpoint.DATA_FILE) + ": expected source"), e.getMessage());
         }
     }
 }
