@@ -180,6 +180,14 @@ public record BertConfig(int vocabSize, int maxLen, int hidden, int heads, int f
         } catch (JsonProcessingException e) {
             Throwable cause = e.getCause() instanceof IllegalArgumentException iae ? iae : e;
             String why = cause instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : cause.getMessage();
+            // Jackson's own words name its switches; say what is wrong with the file instead.
+            java.util.regex.Matcher missing = java.util.regex.Pattern.compile("Missing creator property '(\\w+)'")
+                    .matcher(why == null ? "" : why);
+            if (missing.find()) {
+                why = "the field \"" + missing.group(1) + "\" is missing";
+            } else if (e instanceof com.fasterxml.jackson.core.JsonParseException && e.getLocation() != null) {
+                why = "malformed JSON at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            }
             throw new IllegalArgumentException(source + ": not a BERT configuration: " + firstLine(why), e);
         }
     }

@@ -52,8 +52,11 @@ class BertConfigTest {
     void jsonWithMissingOrUnknownFieldsIsAOneLineError() {
         String missing = BertConfig.SEED.toJson().replaceAll("\"hidden\" : 128,", "");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson(missing, "x.json"));
-        assertTrue(e.getMessage().startsWith("x.json: not a BERT configuration: "), e.getMessage());
+        assertEquals("x.json: not a BERT configuration: the field \"hidden\" is missing", e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+        var malformed = assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson("{\n  \"hidden\" : ,", "x.json"));
+        assertTrue(malformed.getMessage().startsWith("x.json: not a BERT configuration: malformed JSON at line 2, column "),
+                malformed.getMessage());
         String unknown = BertConfig.SEED.toJson().replace("{", "{ \"colour\" : 3,");
         assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson(unknown, "x.json"));
         assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson("not json", "x.json"));
