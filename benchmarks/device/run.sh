@@ -304,7 +304,7 @@ stage_seed() {
     for variant in seed-recipe ${SEED_UNFROZEN_LRS:-}; do
       local args=(--recipe seed)
       [ "$variant" != seed-recipe ] && { lr="$variant"; variant="lr-$lr"; args=(--unfrozen-lr "$lr"); }
-      rm -rf "$OUT/$variant-run"
+      rm -rf "$OUT/$variant-run" && mkdir -p "$OUT/$variant-run"
       lim="$(limit "$SEED_TIMEOUT")"
       say "seed: $variant: ./fusedbert train ... ${args[*]} (log $OUT/$variant.log, limit ${lim}s)"
       timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
@@ -318,6 +318,9 @@ stage_seed() {
   fi
   if [ "$rc" -eq 0 ] && [ "${SEED_JCUDA:-1}" != 0 ]; then
     say "seed: one MLM epoch on jcuda (log $OUT/seed-jcuda.log)"
+    # Made empty beforehand: a run refuses a folder that holds a run, and keeps one it did not make
+    # (with the metrics of a run cut short) when it ends without a checkpoint.
+    rm -rf "$OUT/seed-jcuda" && mkdir -p "$OUT/seed-jcuda"
     lim="$(limit "$SEED_TIMEOUT")"
     timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \
       --backend jcuda --precision tf32 --cache-dir "$OUT/cache" \
@@ -333,6 +336,7 @@ stage_seed() {
     for pv in fp32 tf32-seed-43; do
       pargs=(--precision fp32)
       [ "$pv" = tf32-seed-43 ] && pargs=(--precision tf32 --seed 43)
+      rm -rf "$OUT/seed-$pv" && mkdir -p "$OUT/seed-$pv"
       lim="$(limit "$SEED_TIMEOUT")"
       say "seed: one MLM epoch on cuda, ${pargs[*]} (log $OUT/seed-$pv.log, limit ${lim}s)"
       timeout --kill-after=10 "$lim" "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" org.fusedbert.cli.Main train --data "$data" \

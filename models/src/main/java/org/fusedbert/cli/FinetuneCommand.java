@@ -38,14 +38,14 @@ final class FinetuneCommand extends CheckpointCommand {
         fineTuning.validate();
         Consumer<String> log = log();
         Checkpoint ckpt = loadCheckpoint();
-        try (Backend backend = backendOption.open(log)) {
+        try (RunFolder folder = run.open("finetune"); Backend backend = backendOption.open(log)) {
             // A checkpoint that does not record its data: a quick run's is the quick run's synthetic corpus.
             if (ckpt.data() == null && TrainingCommand.isQuick(ckpt.config())) {
                 TrainingCommand.useQuickCorpus(spec, data);
             }
             DataSource source = data.resolve(ckpt.data(), log);
             try (TrainingData td = TrainingData.withVocabulary(source, ckpt.vectorizer(), limit, run.seed, log);
-                 Pipeline p = new Pipeline(backend, ckpt.config(), ckpt.vectorizer(), run.createRunDir("finetune"),
+                 Pipeline p = new Pipeline(backend, ckpt.config(), ckpt.vectorizer(), folder,
                          run.seed, new Trainer.Options(run.lossEvery, -1, 0), backendOption.runner(backend), log)) {
                 p.recordData(source);
                 p.restore(ckpt, null, false);
@@ -56,6 +56,7 @@ final class FinetuneCommand extends CheckpointCommand {
                 log.accept(String.format(Locale.ROOT, "finetune: test accuracy %.4f; checkpoint %s", ft.testAccuracy(),
                         p.checkpointDir()));
             }
+            folder.completed();
         }
         return 0;
     }

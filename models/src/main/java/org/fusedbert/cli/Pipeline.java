@@ -42,6 +42,7 @@ final class Pipeline implements AutoCloseable {
     final BertModel model;
     final MetricsLog metrics;
     final Trainer trainer;
+    final RunFolder folder;
     final Path runDir;
     final long seed;
     private final Trainer.StepRunner runner;
@@ -49,12 +50,13 @@ final class Pipeline implements AutoCloseable {
     private Consumer<List<List<FillMask.Candidate>>> probeListener = result -> { };
     private DataOrigin trainedOn;
 
-    Pipeline(Backend backend, BertConfig config, TextVectorizer vectorizer, Path runDir, long seed,
+    Pipeline(Backend backend, BertConfig config, TextVectorizer vectorizer, RunFolder folder, long seed,
              Trainer.Options options, Trainer.StepRunner runner, Consumer<String> log) {
         this.backend = backend;
         this.config = config;
         this.vectorizer = vectorizer;
-        this.runDir = runDir;
+        this.folder = folder;
+        this.runDir = folder.dir;
         this.seed = seed;
         this.runner = runner;
         this.log = log;
@@ -109,7 +111,7 @@ final class Pipeline implements AutoCloseable {
 
     /** Where this run's checkpoint goes. */
     Path checkpointDir() {
-        return runDir.resolve("checkpoint");
+        return folder.checkpointDir();
     }
 
     /** Puts a checkpoint's parameters (and, if it has one, its unfinished pretraining state) into the model. */
@@ -198,10 +200,10 @@ final class Pipeline implements AutoCloseable {
         trainedOn = source.origin();
     }
 
-    /** Writes the checkpoint of this run. */
+    /** Writes the checkpoint of this run (the first one makes it runs/latest, if it is a default run). */
     void save(Checkpoint.Stage stage, Checkpoint.TrainerState state) {
         try {
-            Checkpoint.save(checkpointDir(), params, vectorizer, stage, state, trainedOn);
+            folder.writeCheckpoint(() -> Checkpoint.save(checkpointDir(), params, vectorizer, stage, state, trainedOn));
         } catch (IOException e) {
             throw new UncheckedIOException(checkpointDir() + ": cannot write the checkpoint: " + e.getMessage(), e);
         }
@@ -210,7 +212,7 @@ final class Pipeline implements AutoCloseable {
 
     /** Resolves a {@code --checkpoint} argument: a checkpoint folder, or a run folder holding one. */
     static Path checkpointPath(Path given) {
-        Path p = given != null ? given : RunOptions.LATEST.resolve("checkpoint");
+        Path p = given != null ? given : RunOptions.latest().resolve(RunFolder.CHECKPOINT);
         if (Files.isDirectory(p.resolve("checkpoint")) && !Files.exists(p.resolve(Checkpoint.MODEL_FILE))) {
             return p.resolve("checkpoint");
         }

@@ -1,5 +1,8 @@
 package org.fusedbert.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -23,21 +26,10 @@ final class PretrainCommand extends TrainingCommand {
     public Integer call() {
         validateOptions();
         Consumer<String> log = log();
-        try (Backend backend = backendOption.open(log)) {
-            Checkpoint ckpt = null;
-            if (resume != null) {
-                ckpt = Checkpoint.load(Pipeline.checkpointPath(resume));
-                if (ckpt.trainerState() == null) {
-                    throw new IllegalArgumentException(ckpt.directory() + ": --resume expected an unfinished pretraining "
-                            + "but this one is complete");
-                }
-                long seed = ckpt.trainerState().seed();
-                if (spec.commandLine().getParseResult().hasMatchedOption("--seed") && run.seed != seed) {
-                    throw new IllegalArgumentException(ckpt.directory() + ": --seed expected the run's " + seed
-                            + " but was " + run.seed);
-                }
-                run.seed = seed;
-            }
+        Checkpoint ckpt = resume != null ? resumable() : null;
+        try (RunFolder folder = ckpt != null && continuesOwnFolder(ckpt)
+                ? RunFolder.resumed(ckpt.directory().toAbsolutePath().getParent()) : run.open("pretrain");
+             Backend backend = backendOption.open(log)) {
             DataSource source = resolveData(backend, ckpt);
             BertConfig config;
             TrainingData td;
@@ -55,9 +47,7 @@ final class PretrainCommand extends TrainingCommand {
             }
             try (td) {
                 log.accept("config: " + describe(config));
-                Path runDir = ckpt != null && run.runDir == null ? ckpt.directory().toAbsolutePath().getParent()
-                        : run.createRunDir("pretrain");
-                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), runDir, run.seed, trainerOptions(),
+                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), folder, run.seed, trainerOptions(),
                         backendOption.runner(backend), log)) {
                     p.recordData(source);
                     log.accept("run: " + p.runDir);
@@ -67,7 +57,35 @@ final class PretrainCommand extends TrainingCommand {
                             : "pretrain: interrupted; continue with ./fusedbert pretrain --resume " + p.checkpointDir());
                 }
             }
+            folder.completed();
         }
         return 0;
+    }
+
+    /** Whether a resume continues its checkpoint's own run folder: unless {@code --run-dir} names another. */
+    private boolean continuesOwnFolder(Checkpoint ckpt) {
+        Path own = ckpt.directory().toAbsolutePath().getParent();
+        try {
+            return run.runDir == null || (Files.isDirectory(run.runDir) && Files.isSameFile(run.runDir, own));
+        } catch (IOException e) {
+            throw new UncheckedIOException("--run-dir " + run.runDir + ": cannot be compared with " + own + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The checkpoint {@code --resume} names, which must hold an unfinished pretraining; adopts its seed. */
+    private Checkpoint resumable() {
+        Checkpoint ckpt = Checkpoint.load(Pipeline.checkpointPath(resume));
+        if (ckpt.trainerState() == null) {
+            throw new IllegalArgumentException(ckpt.directory() + ": --resume expected an unfinished pretraining "
+                    + "but this one is complete");
+        }
+        long seed = ckpt.trainerState().seed();
+        if (spec.commandLine().getParseResult().hasMatchedOption("--seed") && run.seed != seed) {
+            throw new IllegalArgumentException(ckpt.directory() + ": --seed expected the run's " + seed
+                    + " but was " + run.seed);
+        }
+        run.seed = seed;
+        return ckpt;
     }
 }

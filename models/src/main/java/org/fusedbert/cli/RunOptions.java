@@ -1,8 +1,5 @@
 package org.fusedbert.cli;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -10,13 +7,24 @@ import picocli.CommandLine.Option;
 
 /** Where a run writes and how it reports ({@code @Mixin RunOptions run;}). */
 public final class RunOptions {
+    /**
+     * The system property that moves the runs folder (and so runs/latest) away from the working
+     * directory's {@code runs/}: for tests, which must not touch the repository's own runs.
+     */
+    static final String RUNS_PROPERTY = "fusedbert.runs";
+
     /** Runs go below this folder unless {@code --run-dir} says otherwise. */
-    static final Path RUNS = Path.of("runs");
-    /** The link to the newest run, which commands that read a checkpoint default to. */
-    static final Path LATEST = RUNS.resolve("latest");
+    static Path runs() {
+        return Path.of(System.getProperty(RUNS_PROPERTY, "runs"));
+    }
+
+    /** The link to the newest run with a checkpoint, which commands that read a checkpoint default to. */
+    static Path latest() {
+        return runs().resolve("latest");
+    }
 
     @Option(names = "--run-dir", paramLabel = "DIR",
-            description = "where metrics.jsonl, loss.png and the checkpoint go (default: runs/<time>-<command>)")
+            description = "where metrics.jsonl, loss.png and the checkpoint go: a new or empty folder (default: runs/<time>-<command>)")
     Path runDir;
 
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
@@ -27,19 +35,13 @@ public final class RunOptions {
             description = "steps between asynchronous loss reads and progress updates (default: ${DEFAULT-VALUE})")
     int lossEvery;
 
-    /** The run directory, created, and {@code runs/latest} pointed at it. */
-    Path createRunDir(String command) {
-        Path dir = runDir != null ? runDir
-                : RUNS.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + command);
-        try {
-            Files.createDirectories(dir);
-            if (runDir == null) {
-                Files.deleteIfExists(LATEST);
-                Files.createSymbolicLink(LATEST, LATEST.getParent().relativize(dir));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot create the run directory: " + e.getMessage(), e);
-        }
-        return dir;
+    /**
+     * This run's folder, made now (before a backend opens or data is prepared): {@code --run-dir},
+     * which must not hold a run already, or a new {@code runs/<time>-<command>} that runs/latest
+     * names once the run has written a checkpoint. Close it when the run ends.
+     */
+    RunFolder open(String command) {
+        return runDir != null ? RunFolder.given(runDir) : RunFolder.underRuns(runs(),
+                LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + command);
     }
 }

@@ -32,7 +32,7 @@ final class TrainCommand extends TrainingCommand {
         fineTuning.validate();
         Consumer<String> log = log();
         long start = System.nanoTime();
-        try (Backend backend = backendOption.open(log)) {
+        try (RunFolder folder = run.open("train"); Backend backend = backendOption.open(log)) {
             DataSource source = resolveData(backend, null);
             BertConfig requested = requestedConfig(backend);
             Integer quickEpochs = quick ? QUICK_CLASSIFIER_EPOCHS : null;
@@ -44,7 +44,7 @@ final class TrainCommand extends TrainingCommand {
                 log.accept(String.format(Locale.ROOT, "schedule: %d MLM epochs, %d frozen + %d unfrozen classifier "
                         + "epochs, recipe %s, seed %d", mlmEpochs(), recipe.frozenEpochs(), recipe.unfrozenEpochs(),
                         recipe.name(), run.seed));
-                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), run.createRunDir("train"), run.seed,
+                try (Pipeline p = new Pipeline(backend, config, td.vectorizer(), folder, run.seed,
                         trainerOptions(), backendOption.runner(backend), log)) {
                     p.recordData(source);
                     log.accept("run: " + p.runDir);
@@ -80,6 +80,7 @@ final class TrainCommand extends TrainingCommand {
                     if (!pretrain(p, td, null, losses)) {
                         log.accept("train: stopped during pretraining; continue with ./fusedbert pretrain --resume "
                                 + p.checkpointDir());
+                        folder.completed();
                         return 0;
                     }
                     Pipeline.FineTuning ft = p.fineTune(td.split(Split.TRAIN), split, td.split(Split.TEST), recipe);
@@ -104,6 +105,7 @@ final class TrainCommand extends TrainingCommand {
                     log.accept("  metrics: " + p.runDir.resolve("metrics.jsonl") + ", " + p.runDir.resolve("loss.png"));
                 }
             }
+            folder.completed();
         }
         return 0;
     }

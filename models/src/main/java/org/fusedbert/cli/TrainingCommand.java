@@ -75,8 +75,8 @@ abstract class TrainingCommand implements Callable<Integer> {
     }
 
     /**
-     * Rejects bad option values before a backend opens or data is read, naming the option: counts
-     * and step options here; the model's sizes by building them on the seed's configuration (what
+     * Rejects bad option values before a backend opens, data is read or a run folder is made, naming
+     * the option: counts, step options and the pretraining splits' names here; the model's sizes by building them on the seed's configuration (what
      * they apply to whenever one is given).
      */
     void validateOptions() {
@@ -85,6 +85,7 @@ abstract class TrainingCommand implements Callable<Integer> {
         OptionChecks.atLeast("--max-steps", maxSteps, -1);
         OptionChecks.atLeast("--checkpoint-every", checkpointEvery, 0);
         OptionChecks.atLeast("--loss-every", run.lossEvery, 1);
+        pretrainSplits();
         if (modelOptions.anyGiven()) {
             modelOptions.apply(BertConfig.SEED);
         }

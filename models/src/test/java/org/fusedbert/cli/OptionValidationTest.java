@@ -34,6 +34,10 @@ class OptionValidationTest {
         "train|--lr 0|--lr: expected > 0 but was 0.0",
         "train|--batch-size 0|--batch-size: expected > 0 but was 0",
         "train|--hidden 100 --heads 8|--heads: expected a divisor of hidden 100 but was 8",
+        "train|--pretrain-splits train,foo|--pretrain-splits: expected a comma-separated list of train, test, unsup "
+                + "but was train,foo",
+        "pretrain|--pretrain-splits foo|--pretrain-splits: expected a comma-separated list of train, test, unsup "
+                + "but was foo",
         "pretrain|--mlm-epochs -1|--mlm-epochs: expected >= 0 but was -1",
         "pretrain|--dropout 1.5|--dropout: expected a value in [0, 1) but was 1.5",
         "prepare|--sequence-length 0|--sequence-length: expected >= 1 but was 0",
