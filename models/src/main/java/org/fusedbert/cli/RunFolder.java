@@ -49,7 +49,7 @@ final class RunFolder implements AutoCloseable {
     private RunFolder(Path dir, Path latest, Path madeFrom) {
         this.dir = dir;
         this.latest = latest;
-        this.madeFrom = madeFrom;
+        this.madeFrom = madeFrom == null ? null : madeFrom.toAbsolutePath().normalize();
         if (madeFrom == null) {
             onInterrupt = null;
         } else {
@@ -172,7 +172,7 @@ final class RunFolder implements AutoCloseable {
                 deleteTree(dir.resolve(f));
             }
             // The folders this run made, innermost first, each only while empty.
-            for (Path p = dir; p != null; p = p.getParent()) {
+            for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
                 if (!isEmptyDirectory(p)) {
                     break;
                 }
