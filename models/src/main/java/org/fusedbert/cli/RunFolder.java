@@ -1,7 +1,6 @@
 package org.fusedbert.cli;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -92,7 +91,7 @@ final class RunFolder implements AutoCloseable {
             } catch (FileAlreadyExistsException taken) {
                 // another run of the same second: try the next suffix
             } catch (IOException e) {
-                throw new UncheckedIOException(label + ": expected a folder this run can create but " + why(e, runs), e);
+                throw cannotMake(label, e, runs);
             }
         }
     }
@@ -237,29 +236,31 @@ final class RunFolder implements AutoCloseable {
         try {
             Files.createDirectories(abs);
         } catch (IOException e) {
-            throw new UncheckedIOException(label + ": expected a folder this run can create but "
-                    + why(e, existing), e);
+            throw cannotMake(label, e, existing);
         }
         return outermost;
     }
 
-    /** Why making a folder in {@code parent} failed, in words. */
-    private static String why(IOException e, Path parent) {
+    /**
+     * The one-line error for a folder that could not be made in {@code parent}, saying why (without
+     * the cause, whose bare reason {@link Main#message} would repeat).
+     */
+    private static IllegalArgumentException cannotMake(String label, IOException e, Path parent) {
         String where = parent == null ? "" : " in " + parent;
+        String why;
         if (e instanceof AccessDeniedException) {
-            return "permission is denied" + where;
-        }
-        if (e instanceof FileAlreadyExistsException f) {
-            return f.getFile() + " is in the way (a file, or a link to nothing)";
-        }
-        if (e instanceof NoSuchFileException) {
-            return (parent == null ? "the file system" : parent.toString()) + " takes no new folders "
-                    + "(no such file or directory: a virtual file system such as /proc?)";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
+            why = "permission denied" + where;
+        } else if (e instanceof FileAlreadyExistsException f) {
+            why = f.getFile() + " is in the way (a file, or a link to nothing)";
+        } else if (e instanceof NoSuchFileException) {
+            why = (parent == null ? "the file system" : parent.toString()) + " takes no new folders "
+                    + "(no such file or folder: a virtual file system such as /proc?)";
+        } else if (e instanceof FileSystemException f && f.getReason() != null) {
             String reason = f.getReason();
-            return reason.substring(0, 1).toLowerCase(Locale.ROOT) + reason.substring(1) + where;
+            why = reason.substring(0, 1).toLowerCase(Locale.ROOT) + reason.substring(1) + where;
+        } else {
+            why = e.getMessage() != null ? e.getMessage() : e.toString();
         }
-        return e.getMessage() != null ? e.getMessage() : e.toString();
+        return new IllegalArgumentException(label + ": expected a folder this run can create but " + why);
     }
 }

@@ -180,7 +180,7 @@ class RunFolderTest {
         }
         Path locked = Files.createDirectories(tmp.resolve("locked"));
         if (locked.toFile().setWritable(false, false) && !Files.isWritable(locked)) {  // not as root
-            assertUnusable(locked.resolve("run"), "permission is denied in " + locked);
+            assertUnusable(locked.resolve("run"), "permission denied in " + locked);
         }
         locked.toFile().setWritable(true, false);
     }
@@ -191,6 +191,7 @@ class RunFolderTest {
         assertTrue(r.failedWithOneLine(), r.toString());
         assertTrue(r.err().contains("--run-dir " + runDir + ": expected a folder this run can create but " + why),
                 r.err());
+        assertFalse(r.err().contains(") ("), "the reason is said once: " + r.err());
         assertFalse(Files.exists(cache), "data was prepared before the run folder was made");
     }
 
