@@ -130,7 +130,7 @@ final class Pipeline implements AutoCloseable {
         model.optimizer().restore(s.range(), adamConfig(), s.adamM(), s.adamV(), s.adamStep());
         log.accept(String.format(Locale.ROOT, "pretrain: resuming %s at epoch %d step %d (step counter %d)",
                 ckpt.directory(), s.epoch() + 1, s.stepInEpoch(), s.stepCounter()));
-        return new Trainer.Position(s.epoch(), s.stepInEpoch());
+        return new Trainer.Position(s.epoch(), s.stepInEpoch(), s.epochLossSum(), s.epochLossSteps());
     }
 
     AdamConfig adamConfig() {
@@ -165,7 +165,7 @@ final class Pipeline implements AutoCloseable {
                         next.epoch(), next.stepInEpoch(), model.stepCounter().toIntArray()[0],
                         model.optimizer().stepCounter().toIntArray()[0], seed, dataIdentity,
                         model.optimizer().range(), model.optimizer().firstMoments().toFloatArray(),
-                        model.optimizer().secondMoments().toFloatArray());
+                        model.optimizer().secondMoments().toFloatArray(), next.epochLossSum(), next.epochLossSteps());
                 save(Checkpoint.Stage.PRETRAINED, state);
             }
         });

@@ -86,6 +86,11 @@ final class PretrainCommand extends TrainingCommand {
                     + " but was " + run.seed);
         }
         run.seed = seed;
+        int epochs = ckpt.trainerState().epochs();
+        if (mlmEpochs != null && mlmEpochs != epochs) {
+            throw new IllegalArgumentException(ckpt.directory() + ": --mlm-epochs expected the run's " + epochs
+                    + " (a resumed run keeps its schedule) but was " + mlmEpochs);
+        }
         return ckpt;
     }
 }

@@ -57,7 +57,8 @@ abstract class TrainingCommand implements Callable<Integer> {
     int limit;
 
     @Option(names = "--max-steps", paramLabel = "STEPS", defaultValue = "-1",
-            description = "stop pretraining after this many steps with a resumable checkpoint (default: no limit)")
+            description = "stop pretraining once the run has taken this many steps in all (a resumed run counts "
+                    + "its earlier ones), with a resumable checkpoint (default: no limit)")
     long maxSteps;
 
     @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "0",

@@ -47,7 +47,13 @@ public final class Checkpoint {
      * @param dataIdentity names the training examples (their vocabulary and count); a resume on other data is refused
      */
     public record TrainerState(int epochs, int epoch, int stepInEpoch, int stepCounter, int adamStep, long seed,
-                               String dataIdentity, Range range, float[] adamM, float[] adamV) {
+                               String dataIdentity, Range range, float[] adamM, float[] adamV, double epochLossSum,
+                               int epochLossSteps) {
+        /** A state without the current epoch's losses (none read yet, or a checkpoint from before they were kept). */
+        public TrainerState(int epochs, int epoch, int stepInEpoch, int stepCounter, int adamStep, long seed,
+                            String dataIdentity, Range range, float[] adamM, float[] adamV) {
+            this(epochs, epoch, stepInEpoch, stepCounter, adamStep, seed, dataIdentity, range, adamM, adamV, 0, 0);
+        }
     }
 
     private final Path dir;
@@ -167,6 +173,8 @@ public final class Checkpoint {
         meta.put("range_offset", Long.toString(s.range().offset()));
         meta.put("range_length", Long.toString(s.range().length()));
         meta.put("vocabulary_sha256", vectorizer.sha256Hex());
+        meta.put("epoch_loss_sum", Double.toHexString(s.epochLossSum()));  // exact, for the resumed epoch's mean
+        meta.put("epoch_loss_steps", Integer.toString(s.epochLossSteps()));
         SafeTensors.write(file, tensors, meta);
     }
 
@@ -258,7 +266,8 @@ public final class Checkpoint {
             return new TrainerState(Integer.parseInt(m.get("epochs")), Integer.parseInt(m.get("epoch")),
                     Integer.parseInt(m.get("step_in_epoch")), Integer.parseInt(m.get("step_counter")),
                     Integer.parseInt(m.get("adam_step")), Long.parseLong(m.get("seed")), m.get("data"), range, adamM,
-                    adamV);
+                    adamV, Double.parseDouble(m.getOrDefault("epoch_loss_sum", "0")),
+                    Integer.parseInt(m.getOrDefault("epoch_loss_steps", "0")));
         } catch (NumberFormatException | NullPointerException e) {
             throw new IllegalArgumentException(file + ": trainer state expected numeric epochs, epoch, step_in_epoch,"
                     + " step_counter, adam_step, seed and range metadata but some are missing or malformed");

@@ -25,8 +25,18 @@ import org.fusedbert.model.ParameterLayout.Phase;
  */
 public final class Trainer {
     /** Where a pretraining run is: the next step to run is {@code stepInEpoch} of {@code epoch} (0-based). */
-    public record Position(int epoch, int stepInEpoch) {
+    /**
+     * Where pretraining stands: the epoch, the steps done in it, and the sum and count of the MLM
+     * losses read in it so far (so a resumed epoch reports the mean over all its steps, not only
+     * those after the resume).
+     */
+    public record Position(int epoch, int stepInEpoch, double epochLossSum, int epochLossSteps) {
         public static final Position START = new Position(0, 0);
+
+        /** At {@code stepInEpoch} of {@code epoch} with no losses read yet. */
+        public Position(int epoch, int stepInEpoch) {
+            this(epoch, stepInEpoch, 0, 0);
+        }
     }
 
     /** What pretraining calls back into. */
@@ -171,12 +181,16 @@ public final class Trainer {
             double epochStart = wallSeconds();
             data.startEpoch(EpochOrder.permutation(seed, Phase.PRETRAIN.ordinal(), epoch, data.size()), first);
             Window window = new Window(data, first);
+            if (epoch == start.epoch()) {
+                window.epochLoss = start.epochLossSum();
+                window.epochSteps = start.epochLossSteps();
+            }
             String task = String.format(Locale.ROOT, "pretrain %d/%d", epoch + 1, epochs);
             try (Progress bar = progress.create(task, steps)) {
                 for (int s = first; s < steps; s++) {
                     if (options.maxSteps() >= 0 && step >= options.maxSteps()) {
                         finishWindow(window, "pretrain", epoch, step, bar, s);
-                        Position next = new Position(epoch, s);
+                        Position next = new Position(epoch, s, window.epochLoss, window.epochSteps);
                         hooks.checkpoint(next);
                         out.accept(String.format(Locale.ROOT, "pretrain: stopped at step %d (--max-steps); "
                                 + "--resume continues at epoch %d step %d", step, epoch + 1, s));
@@ -187,7 +201,7 @@ public final class Trainer {
                     readLosses(window, "pretrain", epoch, step, bar, s + 1);
                     if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0 && s + 1 < steps) {
                         finishWindow(window, "pretrain", epoch, step, bar, s + 1);
-                        hooks.checkpoint(new Position(epoch, s + 1));
+                        hooks.checkpoint(new Position(epoch, s + 1, window.epochLoss, window.epochSteps));
                     }
                 }
                 finishWindow(window, "pretrain", epoch, step, bar, steps);

@@ -47,10 +47,17 @@ class ResumeTest {
         Checkpoint.TrainerState state = Checkpoint.load(ckpt).trainerState();
         assertEquals(List.of(1, 5, 17, 17), List.of(state.epoch(), state.stepInEpoch(), state.stepCounter(), state.adamStep()));
 
+        CliRun otherSchedule = CliRun.of("pretrain", "--resume", ckpt.toString(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--synthetic-reviews", "48", "--mlm-epochs", "5");
+        assertTrue(otherSchedule.failedWithOneLine(), otherSchedule.toString());
+        assertTrue(otherSchedule.err().contains("--mlm-epochs expected the run's 2 (a resumed run keeps its schedule)"),
+                otherSchedule.err());
         CliRun second = CliRun.of("pretrain", "--resume", ckpt.toString(), "--cache-dir", tmp.resolve("cache").toString(),
                 "--synthetic-reviews", "48");
         assertEquals(0, second.code(), second.err() + second.out());
         assertTrue(second.out().contains("resuming") && second.out().contains("at epoch 2 step 5"), second.out());
+        assertEquals(epochLoss(whole.out(), 2), epochLoss(second.out(), 2),
+                "the resumed epoch's mean covers its steps before the interruption too");
         assertFalse(Files.exists(ckpt.resolve(Checkpoint.STATE_FILE)), "a finished pretraining drops its state");
         long windows = Files.readAllLines(tmp.resolve("parts/metrics.jsonl")).stream()
                 .filter(l -> l.contains("\"event\":\"step\"")).count();
@@ -124,5 +131,13 @@ class ResumeTest {
                 "--frozen-epochs", "0", "--unfrozen-epochs", "1", "--validation-split", "0");
         assertEquals(0, tuned.code(), tuned.err() + tuned.out());
         assertTrue(tuned.out().contains("2000 train + 2000 test reviews"), tuned.out());
+    }
+
+    /** The MLM loss the log gives for {@code epoch} ("pretrain epoch E/N: MLM loss X"). */
+    private static String epochLoss(String out, int epoch) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("pretrain epoch " + epoch + "/\\d+: MLM loss ([0-9.]+)")
+                .matcher(out);
+        assertTrue(m.find(), out);
+        return m.group(1);
     }
 }
