@@ -63,7 +63,9 @@ public record RunSummary(String backend, String device, String data, BertConfig 
     public static RunSummary read(Path runDir) throws IOException {
         Path f = runDir.resolve(FILE);
         if (!java.nio.file.Files.isRegularFile(f)) {
-            throw new IllegalArgumentException(f + ": run summary expected (a finished train run writes it) but missing");
+            boolean pretrainOnly = java.nio.file.Files.isDirectory(runDir.resolve("checkpoint"));
+            throw new IllegalArgumentException(f + ": run summary expected (a train run writes it) but missing"
+                    + (pretrainOnly ? ": this run only pretrained; name a train run" : ""));
         }
         try {
             return JSON.readValue(f.toFile(), RunSummary.class);

@@ -88,4 +88,16 @@ class RunReportTest {
         assertTrue(seedReport.contains("| unfrozen | 2 | 0.1000 | 0.9900 | - | 0.8210 |  |"), seedReport);
         assertTrue(!seedReport.contains("Kept:"), seedReport);
     }
+
+    @Test
+    void aRunWithoutSummaryIsOneLineSayingWhichKind(@TempDir Path dir) throws Exception {
+        var none = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RunSummary.read(dir));
+        org.junit.jupiter.api.Assertions.assertTrue(none.getMessage().endsWith("but missing"), none.getMessage());
+        java.nio.file.Files.createDirectories(dir.resolve("checkpoint"));
+        var pretrained = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RunSummary.read(dir));
+        org.junit.jupiter.api.Assertions.assertTrue(
+                pretrained.getMessage().endsWith("this run only pretrained; name a train run"), pretrained.getMessage());
+    }
 }
