@@ -61,7 +61,12 @@ public interface Backend extends AutoCloseable {
     /** Waits until all work issued so far has finished. */
     void synchronize();
 
-    /** Frees backend-wide resources (not tensors the caller still owns). */
+    /**
+     * Frees backend-wide resources. On the CPU, tensors the caller still owns stay valid (each has
+     * its own arena); a device backend that owns its device (what {@code Backends.open} returns)
+     * closes the device, which frees every tensor allocated on it: close tensors first, or use them
+     * no longer.
+     */
     @Override
     void close();
 
@@ -151,7 +156,9 @@ public interface Backend extends AutoCloseable {
      * are masked out. Q, K and V come packed from one projection: for E = heads * headDim, columns
      * {@code [0, E)} of {@code qkv} hold Q, {@code [E, 2E)} K and {@code [2E, 3E)} V, and head h uses
      * columns {@code [h*headDim, (h+1)*headDim)} of each. Every query row is computed, padded
-     * positions included (they attend to the valid keys like the others).
+     * positions included (they attend to the valid keys like the others). The CPU takes any head
+     * dimension; a device backend has kernels for head dimensions 16, 32, 64 and 128 only and
+     * rejects others (one line naming them), as it rejects layernorm rows wider than 6,144.
      *
      * @param qkv          float32 [B, L, 3E]
      * @param validLengths int32 [B], each in [1, L]; {@code null} attends to all L keys

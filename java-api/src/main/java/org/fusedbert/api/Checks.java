@@ -63,7 +63,7 @@ public final class Checks {
         }
     }
 
-    /** {@code a} and {@code b} are different tensors over disjoint memory, or the same view when allowed. */
+    /** {@code a} and {@code b} do not overlap in memory (views of one storage may, if their bytes are disjoint). */
     public static void distinct(String op, String argA, Tensor a, String argB, Tensor b) {
         if (a.storage() == b.storage()) {
             long a0 = a.byteOffset(), a1 = a0 + a.byteSize(), b0 = b.byteOffset(), b1 = b0 + b.byteSize();

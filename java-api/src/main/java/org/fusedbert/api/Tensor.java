@@ -216,10 +216,10 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
-    /** The single element of a one-element float tensor. */
+    /** The single element of a one-element tensor (an int32 one converted to float). */
     public float item() {
         if (numel != 1) {
-            throw new IllegalArgumentException("Tensor.item: tensor has " + numel + " elements, expected 1");
+            throw new IllegalArgumentException("Tensor.item: elements expected 1 but was " + numel);
         }
         return dtype == DType.FLOAT32 ? toFloatArray()[0] : toIntArray()[0];
     }

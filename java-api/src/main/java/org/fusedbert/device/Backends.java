@@ -15,9 +15,10 @@ import org.fusedbert.device.sim.SimDevice;
 /**
  * Opens a {@link Backend} by name, as {@code --backend} names them: {@code cpu} (the reference),
  * {@code sim} (the kernels on the CPU simulator, for tests), {@code cuda} (FFM), {@code jcuda}
- * (JCuda), or {@code auto}: the best available, cuda before jcuda before cpu. {@code auto} never
- * picks {@code sim}; where no GPU backend can open it falls back to the CPU with a one-line notice
- * naming what was missing (no libcuda.so.1, no GPU, no cuBLASLt, no fatbin). Asking for
+ * (JCuda), or {@code auto}: the first of cuda and jcuda whose probe passes, else cpu. {@code auto}
+ * never picks {@code sim}; where no GPU backend probes fine it falls back to the CPU with a one-line
+ * notice naming what was missing (no libcuda.so.1, no GPU, no cuBLASLt, no fatbin), and where the
+ * chosen one then fails to open (out of memory, a broken install), to the CPU too. Asking for
  * {@code cuda} or {@code jcuda} where it cannot open is a one-line {@link BackendUnavailableException}.
  */
 public final class Backends {

@@ -29,10 +29,13 @@ public interface Device extends AutoCloseable {
     /** {@code bytes} of zero-filled device memory. */
     Storage allocate(long bytes);
 
+    /** Copies {@code bytes} from host memory to the device, in stream order (the source may be reused on return). */
     void copyHostToDevice(MemorySegment src, long dstPointer, long bytes);
 
+    /** Copies {@code bytes} from the device to host memory, waiting for the work issued before it. */
     void copyDeviceToHost(long srcPointer, MemorySegment dst, long bytes);
 
+    /** Copies {@code bytes} within the device, in stream order (no host wait). */
     void copyDeviceToDevice(long srcPointer, long dstPointer, long bytes);
 
     /** {@code bytes} of page-locked host memory for {@link #copyDeviceToHostAsync}; not while capturing. */

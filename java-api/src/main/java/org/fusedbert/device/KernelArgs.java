@@ -20,24 +20,28 @@ public final class KernelArgs implements AutoCloseable {
     private final StringBuilder signature = new StringBuilder();
     private MemorySegment array;
 
+    /** Appends a device pointer (8 bytes). */
     public KernelArgs pointer(long devicePointer) {
         MemorySegment s = arena.allocate(ValueLayout.JAVA_LONG);
         s.set(ValueLayout.JAVA_LONG, 0, devicePointer);
         return add(s, 'p');
     }
 
+    /** Appends an {@code int} (4 bytes). */
     public KernelArgs i32(int value) {
         MemorySegment s = arena.allocate(ValueLayout.JAVA_INT);
         s.set(ValueLayout.JAVA_INT, 0, value);
         return add(s, 'i');
     }
 
+    /** Appends a {@code float} (4 bytes). */
     public KernelArgs f32(float value) {
         MemorySegment s = arena.allocate(ValueLayout.JAVA_FLOAT);
         s.set(ValueLayout.JAVA_FLOAT, 0, value);
         return add(s, 'f');
     }
 
+    /** Appends a {@code long long} / {@code unsigned long long} (8 bytes). */
     public KernelArgs i64(long value) {
         MemorySegment s = arena.allocate(ValueLayout.JAVA_LONG);
         s.set(ValueLayout.JAVA_LONG, 0, value);

@@ -32,7 +32,7 @@ final class PrepareCommand implements Callable<Integer> {
     String vocabularyFrom;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "where to write vocabulary.txt and dataset.fbdata (default: <cache>/prepared/<source>)")
+            description = "where to write vocabulary.txt and dataset.fbdata (default: <cache>/prepared/<source>-v<size>-l<length>, -all with --vocabulary-from all)")
     Path out;
 
     @CommandLine.Spec

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "report", description = {
     "The report of a finished 'train' run (its run.json and metrics.jsonl) beside the seed's figures, in Markdown."})
 final class ReportCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "RUN_DIR", defaultValue = "runs/latest", description = "the run folder (default: ${DEFAULT-VALUE})")
+    @Parameters(paramLabel = "RUN_DIR", arity = "0..1", defaultValue = "runs/latest", description = "the run folder (default: ${DEFAULT-VALUE})")
     Path runDir;
 
     @Option(names = "--out", paramLabel = "FILE", description = "write the report there (default: print it)")

@@ -19,7 +19,7 @@ import org.fusedbert.device.GemmSpec;
  * step pays the heuristic only on its first pass. Used by both GPU devices: cuBLASLt runs on the
  * primary context whichever binding (FFM or JCuda) made it current.
  */
-public final class CublasLtGemm implements AutoCloseable {
+final class CublasLtGemm implements AutoCloseable {
     private final MemorySegment handle;
     private final long workspace;
     private final long workspaceBytes;

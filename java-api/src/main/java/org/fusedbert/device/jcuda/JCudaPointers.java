@@ -11,7 +11,7 @@ import jcuda.driver.CUstream;
  * native pointer plus its byte offset (its own pointer arithmetic, {@link CUdeviceptr#withByteOffset}),
  * and subclasses may read both through the protected accessors.
  */
-public final class JCudaPointers {
+final class JCudaPointers {
     private JCudaPointers() {
     }
 

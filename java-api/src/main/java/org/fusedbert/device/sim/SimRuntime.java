@@ -31,7 +31,7 @@ import org.fusedbert.device.Dim3;
  * <p>The library ships in the java-api jar at {@link #LIBRARY_RESOURCE}; it is loaded in place
  * when the class path holds it as a plain file, otherwise extracted to a temporary file.
  */
-public final class SimRuntime {
+final class SimRuntime {
     /** Where the build puts the simulator library on the class path. */
     public static final String LIBRARY_RESOURCE = "org/fusedbert/native/linux-x86_64/libfusedbert_sim.so";
 
