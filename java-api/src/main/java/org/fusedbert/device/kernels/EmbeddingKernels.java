@@ -1,5 +1,6 @@
 package org.fusedbert.device.kernels;
 
+import org.fusedbert.api.Checks;
 import org.fusedbert.api.Tensor;
 import org.fusedbert.device.Device;
 import org.fusedbert.device.DeviceScratch;
@@ -52,6 +53,10 @@ public final class EmbeddingKernels {
         int count = Geometry.intSize("embeddingBackward", "ids", (long) batch * length);
         if (count == 0 || hidden == 0) {
             return;
+        }
+        if (Geometry.ceilDiv(hidden, COLUMN_THREADS) > Geometry.MAX_GRID_YZ) {  // the column blocks are grid y
+            throw Checks.fail("embeddingBackward", "hidden size", "at most " + (long) Geometry.MAX_GRID_YZ
+                    * COLUMN_THREADS, hidden);
         }
         int tiles = Geometry.ceilDiv(count, SORT_TILE);
         int chunks = Geometry.ceilDiv(count, CHUNK);

@@ -44,11 +44,21 @@ final class Geometry {
 
     /** {@code value} as an int, or the standard failure naming the operation and argument. */
     static int intSize(String op, String arg, long value) {
-        if (value < 0 || value > Integer.MAX_VALUE) {
-            throw Checks.fail(op, arg, "a size in [0, " + Integer.MAX_VALUE + "]", value);
+        if (value < 0 || value > MAX_INT_SIZE) {
+            throw Checks.fail(op, arg, "a size in [0, " + MAX_INT_SIZE + "]", value);
         }
         return (int) value;
     }
+
+    /**
+     * The largest count a kernel takes as an {@code int}: room below {@code INT_MAX} for the
+     * kernels' {@code i += blockDim.x} strides and {@code (n + 255) >> 8} roundings, which would
+     * wrap negative within a block's width of it.
+     */
+    static final int MAX_INT_SIZE = Integer.MAX_VALUE - 4096;
+
+    /** The largest grid y or z extent CUDA launches. */
+    static final int MAX_GRID_YZ = 65535;
 
     /** Rows of a tensor read as {@code [rows, cols]} with {@code cols} its last dimension. */
     static long rows(Tensor t) {

@@ -64,8 +64,8 @@ public final class MlmKernels {
     /** {@code Backend.scatterRows}: zero-fills {@code dHidden}, then writes the gathered rows back. */
     public void scatterRows(Tensor dRows, Tensor rowIndex, Tensor dHidden) {
         device.fill32(dHidden.address(), 0, dHidden.numel());
-        copyRows("fb_mlm_scatter_rows", dRows.address(), rowIndex, (int) rowIndex.numel(), dHidden.dim(-1),
-                dHidden.address());
+        copyRows("fb_mlm_scatter_rows", dRows.address(), rowIndex,
+                Geometry.intSize("scatterRows", "rowIndex", rowIndex.numel()), dHidden.dim(-1), dHidden.address());
     }
 
     private void copyRows(String kernel, long from, Tensor rowIndex, int capacity, int hiddenSize, long to) {

@@ -70,4 +70,25 @@ class EmbeddingConformanceTest {
             rerun.assertIdentical("dPositionTable", dPositions.devFloats(), againPositions.devFloats());
         }
     }
+
+    /**
+     * The backward's column blocks are the grid's y extent (at most 65,535 blocks of 128 columns):
+     * a wider table is refused in one line before any launch, not left to a bare CUDA launch error
+     * after the sort has run.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.fusedbert.tests.TestDevices#all")
+    void aTableWiderThanTheGridAllowsIsRefused(Candidate device) {
+        org.fusedbert.api.Backend dev = TestDevices.backend(device);
+        int hidden = 65535 * 128 + 1;
+        try (org.fusedbert.api.Tensor ids = dev.allocate(DType.INT32, 1, 1);
+             org.fusedbert.api.Tensor dOut = dev.allocate(DType.FLOAT32, 1, 1, hidden);
+             org.fusedbert.api.Tensor dTokens = dev.allocate(DType.FLOAT32, 2, hidden);
+             org.fusedbert.api.Tensor dPositions = dev.allocate(DType.FLOAT32, 1, hidden)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> dev.embeddingBackward(ids, dOut, dTokens, dPositions));
+            org.junit.jupiter.api.Assertions.assertEquals(
+                    "embeddingBackward: hidden size expected at most 8388480 but was 8388481", e.getMessage());
+        }
+    }
 }
