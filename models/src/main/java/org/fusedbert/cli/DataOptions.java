@@ -52,6 +52,7 @@ public final class DataOptions {
 
     /** The options as a {@link DataSource.Request}; the download's progress bar goes to stderr. */
     public DataSource.Request request() {
+        OptionChecks.atLeast("--synthetic-reviews", syntheticReviews, 1);
         return new DataSource.Request(data, cacheDirectory, download, includeUnsup, syntheticSeed, syntheticReviews,
                 downloadUri, downloadSha256, System.err);
     }

@@ -34,6 +34,7 @@ final class EvaluateCommand extends CheckpointCommand {
 
     @Override
     public Integer call() {
+        OptionChecks.atLeast("--limit", limit, 0);
         Checkpoint ckpt = loadFineTuned("evaluate");
         DataSource source = data.resolve(ckpt.data(), log());
         Corpus corpus = source.load();

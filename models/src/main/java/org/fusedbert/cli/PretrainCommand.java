@@ -86,6 +86,15 @@ final class PretrainCommand extends TrainingCommand {
                     + " but was " + run.seed);
         }
         run.seed = seed;
+        // The run's sampling and splits, unless given: the printed "continue with" line needs no options.
+        var parsed = spec.commandLine().getParseResult();
+        String identity = ckpt.trainerState().dataIdentity();
+        if (!parsed.hasMatchedOption("--limit") && TrainingData.limitOf(identity) >= 0) {
+            limit = TrainingData.limitOf(identity);
+        }
+        if (!parsed.hasMatchedOption("--pretrain-splits") && TrainingData.splitsOf(identity) != null) {
+            pretrainSplits = TrainingData.splitsOf(identity);
+        }
         int epochs = ckpt.trainerState().epochs();
         if (mlmEpochs != null && mlmEpochs != epochs) {
             throw new IllegalArgumentException(ckpt.directory() + ": --mlm-epochs expected the run's " + epochs

@@ -22,8 +22,8 @@ import org.fusedbert.model.RunSummary;
  * first checkpoint is written, so that it always names a run with a checkpoint; and a run that ends
  * without a checkpoint (an error, or Ctrl-C through a shutdown hook) removes the folder it made, if
  * it holds only what a run writes, and the parents it made, so that a failed run leaves nothing
- * behind. A folder the run found (an empty {@code --run-dir}) is left as it is, the partial
- * metrics of a run cut short included.
+ * behind. A folder the run found (an empty {@code --run-dir}) stays, emptied of what the run wrote,
+ * so that the next run may use it.
  */
 final class RunFolder implements AutoCloseable {
     /** The checkpoint's folder inside a run folder. */
@@ -41,15 +41,22 @@ final class RunFolder implements AutoCloseable {
     /** The outermost folder this run made (the run folder or one above it); null when it made none. */
     private final Path madeFrom;
     private final Thread onInterrupt;
+    /** Whether the run found its folder empty (an empty {@code --run-dir}): it empties it again if it fails. */
+    private final boolean foundEmpty;
     private boolean checkpointed;
     private boolean completed;
     private boolean abandoned;
 
     private RunFolder(Path dir, Path latest, Path madeFrom) {
+        this(dir, latest, madeFrom, false);
+    }
+
+    private RunFolder(Path dir, Path latest, Path madeFrom, boolean foundEmpty) {
         this.dir = dir;
         this.latest = latest;
         this.madeFrom = madeFrom == null ? null : madeFrom.toAbsolutePath().normalize();
-        if (madeFrom == null) {
+        this.foundEmpty = foundEmpty;
+        if (madeFrom == null && !foundEmpty) {
             onInterrupt = null;
         } else {
             // Ctrl-C runs shutdown hooks but no finally blocks: the hook does what close() would.
@@ -63,6 +70,9 @@ final class RunFolder implements AutoCloseable {
      * cannot be made, in one line saying why.
      */
     static RunFolder given(Path dir) {
+        if (dir.toString().isBlank()) {  // an empty path is the working directory: never a run's folder
+            throw new IllegalArgumentException("--run-dir: expected a folder name but was empty");
+        }
         String label = "--run-dir " + dir;
         if (Files.isDirectory(dir)) {
             List<String> marks = present(dir, RUN_MARKS);
@@ -71,7 +81,7 @@ final class RunFolder implements AutoCloseable {
                         + String.join(", ", marks.stream().map(m -> m.equals(CHECKPOINT) ? m + "/" : m).toList())
                         + "); choose another folder or remove it");
             }
-            return new RunFolder(dir, null, null);
+            return new RunFolder(dir, null, null, entriesQuietly(dir).isEmpty());
         }
         return new RunFolder(dir, null, make(dir, label));
     }
@@ -140,6 +150,11 @@ final class RunFolder implements AutoCloseable {
         }
     }
 
+    /** Whether {@code runs/latest} names this run (a default run's folder; not a {@code --run-dir}). */
+    boolean namedByLatest() {
+        return latest != null;
+    }
+
     /** Marks the run as ended well: its folder stays even without a checkpoint. */
     synchronized void completed() {
         completed = true;
@@ -159,7 +174,7 @@ final class RunFolder implements AutoCloseable {
     }
 
     private synchronized void abandon() {
-        if (madeFrom == null || checkpointed || completed || abandoned) {
+        if ((madeFrom == null && !foundEmpty) || checkpointed || completed || abandoned) {
             return;
         }
         abandoned = true;
@@ -169,6 +184,9 @@ final class RunFolder implements AutoCloseable {
             }
             for (String f : RUN_FILES) {
                 deleteTree(dir.resolve(f));
+            }
+            if (madeFrom == null) {
+                return;  // a folder the run found: it stays, empty as it was
             }
             // The folders this run made, innermost first, each only while empty.
             for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
@@ -188,6 +206,14 @@ final class RunFolder implements AutoCloseable {
 
     private static boolean isEmptyDirectory(Path p) throws IOException {
         return Files.isDirectory(p) && entries(p).isEmpty();
+    }
+
+    private static List<String> entriesQuietly(Path dir) {
+        try {
+            return entries(dir);
+        } catch (IOException e) {
+            return List.of("?");  // unreadable: treat as not empty, never cleaned
+        }
     }
 
     private static List<String> entries(Path dir) throws IOException {

@@ -24,7 +24,7 @@ public final class RunOptions {
     }
 
     @Option(names = "--run-dir", paramLabel = "DIR",
-            description = "where metrics.jsonl, loss.png and the checkpoint go: a new or empty folder (default: runs/<time>-<command>)")
+            description = "where metrics.jsonl, loss.png and the checkpoint go: a new folder, or one without a run in it (default: runs/<time>-<command>)")
     Path runDir;
 
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",

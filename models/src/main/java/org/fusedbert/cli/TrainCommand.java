@@ -100,8 +100,10 @@ final class TrainCommand extends TrainingCommand {
                                             k.phase() == Phase.FROZEN ? "frozen" : "unfrozen", k.epoch(),
                                             k.validationAccuracy(), ft.validationSize(), recipe.name())));
                     log.accept(String.format(Locale.ROOT, "  wall time: %.1f s", wall));
-                    log.accept("  checkpoint: " + p.checkpointDir() + " (try ./fusedbert fill-mask \"" + Pipeline.SEED_PROBE
-                            + "\" or ./fusedbert predict \"what a wonderful film\")");
+                    // runs/latest names default runs only: others need their folder named.
+                    String which = folder.namedByLatest() ? "" : " --checkpoint " + p.runDir;
+                    log.accept("  checkpoint: " + p.checkpointDir() + " (try ./fusedbert fill-mask" + which + " \""
+                            + Pipeline.SEED_PROBE + "\" or ./fusedbert predict" + which + " \"what a wonderful film\")");
                     log.accept("  metrics: " + p.runDir.resolve("metrics.jsonl") + ", " + p.runDir.resolve("loss.png"));
                 }
             }

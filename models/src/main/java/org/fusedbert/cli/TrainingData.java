@@ -132,6 +132,25 @@ final class TrainingData implements AutoCloseable {
                 vectorizer.sha256Hex().substring(0, 16), String.join(" ", parts), limit, seed);
     }
 
+    /**
+     * The {@code --limit} an {@link #identity} was made with, or -1 if it does not say (a resumed
+     * run takes its run's sampling unless told otherwise).
+     */
+    static int limitOf(String identity) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(", limit (\\d+), seed ").matcher(identity);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /** The pretraining splits an {@link #identity} names ({@code train,test}), or null if it names none. */
+    static String splitsOf(String identity) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(train|test|unsup)=\\d+").matcher(identity);
+        List<String> names = new ArrayList<>();
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names.isEmpty() ? null : String.join(",", names);
+    }
+
     /** Parses {@code train,test,unsup}. */
     static List<Split> parseSplits(String text) {
         List<Split> out = new ArrayList<>();

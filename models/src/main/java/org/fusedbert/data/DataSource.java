@@ -7,6 +7,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -141,9 +143,19 @@ public record DataSource(Kind kind, Path path, Path cacheDirectory, boolean incl
                 log.accept("data: " + source.description() + " (the checkpoint's)");
                 return source;
             }
+            // Another IMDB copy (the cache, a download) is the same reviews; the synthetic corpus is not,
+            // and continuing or judging a model on it silently would be wrong: then the user must choose.
+            List<String> quiet = new ArrayList<>();
+            DataSource fallback = resolve(request, env, quiet::add);
+            if (fallback.synthetic()) {
+                throw DataErrors.fail("the checkpoint's data (" + recorded.description() + ")",
+                        "an aclImdb archive or folder that exists", "gone, and no other IMDB copy was found; pass "
+                                + "--data with the archive (or a copy of it)");
+            }
             log.accept("warning: the checkpoint was trained on " + recorded.description() + ", which no longer "
-                    + "exists; looking for data as usual");
-            return resolve(request, env, log);
+                    + "exists; using the IMDB copy found instead");
+            quiet.forEach(log);
+            return fallback;
         }
         DataSource source = resolve(request, env, log);
         if (!source.origin().sameReviews(recorded)) {

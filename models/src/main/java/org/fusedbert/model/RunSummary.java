@@ -65,7 +65,7 @@ public record RunSummary(String backend, String device, String data, BertConfig 
         if (!java.nio.file.Files.isRegularFile(f)) {
             boolean pretrainOnly = java.nio.file.Files.isDirectory(runDir.resolve("checkpoint"));
             throw new IllegalArgumentException(f + ": run summary expected (a train run writes it) but missing"
-                    + (pretrainOnly ? ": this run only pretrained; name a train run" : ""));
+                    + (pretrainOnly ? ": pretrain and finetune runs write none; name a train run" : ""));
         }
         try {
             return JSON.readValue(f.toFile(), RunSummary.class);

@@ -109,13 +109,17 @@ class CheckpointDataTest {
         assertTrue(tuned.out().contains("warning: the checkpoint was trained on imdb " + archive), tuned.out());
         assertEquals(DataOrigin.synthetic(42, 16), Checkpoint.load(tmp.resolve("ft/checkpoint")).data());
 
-        // The archive is gone: one notice, then the usual order (here an aclImdb folder in the cache).
+        // The archive is gone and no other IMDB copy exists: refused, not judged on synthetic reviews.
         Files.move(archive, tmp.resolve("moved.tar.gz"));
+        CliRun nowhere = CliRun.of(tiny("evaluate", "--checkpoint", run.toString()));
+        assertTrue(nowhere.failedWithOneLine(), nowhere.toString());
+        assertTrue(nowhere.err().contains("gone, and no other IMDB copy was found; pass --data"), nowhere.err());
+        // Another copy in the cache: one notice, then that copy.
         ImdbFixture.standard().writeFolder(tmp.resolve("cache"));
         CliRun gone = ok(tiny("evaluate", "--checkpoint", run.toString()));
         assertEquals(1, warnings(gone), gone.out());
         assertTrue(gone.out().contains("warning: the checkpoint was trained on imdb " + archive
-                + ", which no longer exists; looking for data as usual"), gone.out());
+                + ", which no longer exists; using the IMDB copy found instead"), gone.out());
         assertTrue(gone.out().contains("(found in the cache)"), gone.out());
     }
 

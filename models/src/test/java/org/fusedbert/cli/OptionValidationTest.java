@@ -43,7 +43,10 @@ class OptionValidationTest {
         "prepare|--sequence-length 0|--sequence-length: expected >= 1 but was 0",
         "prepare|--vocabulary-size 3|--vocabulary-size: expected >= 4 but was 3",
         "finetune|--frozen-epochs -1|--frozen-epochs: expected >= 0 but was -1",
-        "finetune|--loss-every 0|--loss-every: expected >= 1 but was 0"})
+        "finetune|--loss-every 0|--loss-every: expected >= 1 but was 0",
+        "train|--synthetic-reviews -3|--synthetic-reviews: expected >= 1 but was -3",
+        "evaluate|--limit -1|--limit: expected >= 0 but was -1",
+        "train|--run-dir=|--run-dir: expected a folder name but was empty"})
     void badValuesFailBeforeAnyWork(String command, String option, String message) {
         assertFailsEarly(command, "cpu", option, message);
     }
@@ -58,8 +61,13 @@ class OptionValidationTest {
 
     private void assertFailsEarly(String command, String backend, String option, String message) {
         Path cache = tmp.resolve("cache"), runDir = tmp.resolve("run");
-        List<String> args = new ArrayList<>(command.equals("prepare") ? List.of(command, "--cache-dir", cache.toString())
-                : List.of(command, "--backend", backend, "--cache-dir", cache.toString(), "--run-dir", runDir.toString()));
+        List<String> args = new ArrayList<>(List.of(command, "--cache-dir", cache.toString()));
+        if (!command.equals("prepare")) {
+            args.addAll(List.of("--backend", backend));
+        }
+        if (!command.equals("prepare") && !command.equals("evaluate") && !option.startsWith("--run-dir")) {
+            args.addAll(List.of("--run-dir", runDir.toString()));
+        }
         args.addAll(List.of(option.split(" ")));
         CliRun run = CliRun.of(args.toArray(String[]::new));
         assertTrue(run.failedWithOneLine(), run.code() + ": " + run.err());

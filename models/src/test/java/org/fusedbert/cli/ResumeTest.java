@@ -140,4 +140,20 @@ class ResumeTest {
         assertTrue(m.find(), out);
         return m.group(1);
     }
+
+    /**
+     * A run started with --limit and --pretrain-splits resumes with just --resume (the line it
+     * prints), taking both from the run: it once refused its own checkpoint as trained on other data.
+     */
+    @Test
+    void aResumeTakesTheRunsLimitAndSplits() {
+        CliRun first = CliRun.of(pretrain("limited", "--limit", "24", "--pretrain-splits", "train", "--max-steps", "2"));
+        assertEquals(0, first.code(), first.err() + first.out());
+        CliRun resumed = CliRun.of("pretrain", "--resume", tmp.resolve("limited").toString(), "--cache-dir",
+                tmp.resolve("cache").toString());
+        assertEquals(0, resumed.code(), resumed.err() + resumed.out());
+        assertTrue(resumed.out().contains("over 24 reviews (train)"), resumed.out());
+        assertEquals(24, TrainingData.limitOf("vocabulary 0123, train=24, limit 24, seed 7"));
+        assertEquals("train,test", TrainingData.splitsOf("vocabulary 0123, train=24 test=24, limit 0, seed 7"));
+    }
 }

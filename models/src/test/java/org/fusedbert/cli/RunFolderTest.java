@@ -135,7 +135,7 @@ class RunFolderTest {
         CliRun fill = CliRun.of("fill-mask", "--backend", "cpu", "a [mask] film");
         assertEquals(0, fill.code(), fill.err() + fill.out());
 
-        // With --run-dir: the folders the run made go; a folder it found stays as it is.
+        // With --run-dir: the folders the run made go; a folder it found with files of its own stays as it is.
         Path nested = tmp.resolve("a/b/c");
         CliRun failedNested = cli("train", "--pretrain-splits", "unsup", "--run-dir", nested.toString());
         assertTrue(failedNested.failedWithOneLine(), failedNested.toString());
@@ -145,6 +145,13 @@ class RunFolderTest {
         CliRun failedFound = cli("train", "--pretrain-splits", "unsup", "--run-dir", found.toString());
         assertTrue(failedFound.failedWithOneLine(), failedFound.toString());
         assertEquals(Set.of("metrics.jsonl", "notes.txt"), entries(found));
+        // An empty folder it found is emptied again, so the next run may use it.
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        CliRun failedEmpty = cli("train", "--pretrain-splits", "unsup", "--run-dir", empty.toString());
+        assertTrue(failedEmpty.failedWithOneLine(), failedEmpty.toString());
+        assertEquals(Set.of(), entries(empty));
+        CliRun retry = cli("pretrain", "--mlm-epochs", "1", "--max-steps", "1", "--run-dir", empty.toString());
+        assertEquals(0, retry.code(), retry.err() + retry.out());
         Path made = tmp.resolve("made");
         CliRun failedMade = cli("train", "--pretrain-splits", "unsup", "--run-dir", made.toString());
         assertTrue(failedMade.failedWithOneLine(), failedMade.toString());

@@ -61,6 +61,8 @@ class TrainEndToEndTest {
         assertTrue(train.out().contains("using the synthetic"), train.out());
         assertTrue(train.out().contains("config: quick synthetic-data configuration for CPU"), train.out());
         assertTrue(train.out().contains("pretrain epoch 3/3: MLM loss"), train.out());
+        assertTrue(train.out().contains("./fusedbert predict --checkpoint " + run), "a --run-dir run is not runs/latest: "
+                + train.out());
         for (String f : new String[] {"metrics.jsonl", "loss.png", "checkpoint/model.safetensors",
             "checkpoint/config.json", "checkpoint/vocabulary.txt"}) {
             assertTrue(Files.isRegularFile(run.resolve(f)), f);

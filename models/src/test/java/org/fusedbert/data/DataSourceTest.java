@@ -221,13 +221,14 @@ class DataSourceTest {
         DataSource.resolve(request(archive, cache), imdb, false, Map.of(), log::add);
         assertEquals(1, log.size(), "--data naming the checkpoint's archive: " + log);
 
-        // The recorded archive is gone: one warning, then the usual order; no record: the usual order.
+        // The recorded archive is gone and only the synthetic corpus is left: refused; no record: the usual order.
         log.clear();
         DataOrigin gone = DataOrigin.imdb(tmp.resolve("gone.tar.gz"), false);
-        assertEquals(DataSource.Kind.SYNTHETIC, DataSource.resolve(request(null, cache), gone, false, Map.of(),
-                log::add).kind());
-        assertEquals(2, log.size(), log.toString());
-        assertTrue(log.get(0).endsWith("gone.tar.gz, which no longer exists; looking for data as usual"), log.get(0));
+        var refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> DataSource.resolve(request(null, cache), gone, false, Map.of(), log::add));
+        assertTrue(refused.getMessage().contains("gone.tar.gz): expected an aclImdb archive or folder that exists but "
+                + "was gone, and no other IMDB copy was found"), refused.getMessage());
+        assertTrue(log.isEmpty(), log.toString());
         assertEquals(DataSource.Kind.SYNTHETIC, DataSource.resolve(request(null, cache), null, false, Map.of(),
                 log::add).kind());
     }

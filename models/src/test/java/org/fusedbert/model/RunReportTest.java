@@ -98,6 +98,6 @@ class RunReportTest {
         var pretrained = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> RunSummary.read(dir));
         org.junit.jupiter.api.Assertions.assertTrue(
-                pretrained.getMessage().endsWith("this run only pretrained; name a train run"), pretrained.getMessage());
+                pretrained.getMessage().endsWith("pretrain and finetune runs write none; name a train run"), pretrained.getMessage());
     }
 }
