@@ -64,6 +64,16 @@ public record BertConfig(int vocabSize, int maxLen, int hidden, int heads, int f
         if (!(learningRate > 0f) || !Float.isFinite(learningRate)) {
             throw fail("learningRate", "> 0", learningRate);
         }
+        // The largest activations (a step's [positions, 3H or FF] and the MLM logits over the masked
+        // rows' room) are int-indexed tensors: a batch too large for them fails here, not mid-setup.
+        long positions = (long) batchSize * maxLen;
+        long widest = positions * Math.max(3L * hidden, ffDim);
+        long logits = positions > Integer.MAX_VALUE ? Long.MAX_VALUE
+                : (long) MlmHead.capacity((int) positions, 0.15f) * vocabSize;
+        if (Math.max(widest, logits) > Integer.MAX_VALUE) {
+            throw fail("batchSize", "small enough that a step's activations (" + positions + " positions x "
+                    + "3 x hidden, and the masked rows' logits x vocabulary) stay under 2^31 elements each", batchSize);
+        }
     }
 
     private static void positive(String name, int value) {

@@ -33,6 +33,7 @@ class OptionValidationTest {
         "train|--patience -3|--patience: expected >= 0 but was -3",
         "train|--lr 0|--lr: expected > 0 but was 0.0",
         "train|--batch-size 0|--batch-size: expected > 0 but was 0",
+        "train|--batch-size 20000|--batch-size: expected small enough that a step's activations",
         "train|--hidden 100 --heads 8|--heads: expected a divisor of hidden 100 but was 8",
         "train|--pretrain-splits train,foo|--pretrain-splits: expected a comma-separated list of train, test, unsup "
                 + "but was train,foo",
