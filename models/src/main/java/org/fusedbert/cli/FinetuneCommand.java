@@ -36,6 +36,11 @@ final class FinetuneCommand extends CheckpointCommand {
         OptionChecks.atLeast("--limit", limit, 0);
         OptionChecks.atLeast("--loss-every", run.lossEvery, 1);
         fineTuning.validate();
+        if (fineTuning.frozenEpochs != null && fineTuning.unfrozenEpochs != null
+                && fineTuning.frozenEpochs + fineTuning.unfrozenEpochs == 0) {
+            throw new IllegalArgumentException("--frozen-epochs / --unfrozen-epochs: expected at least one classifier "
+                    + "epoch in all but were 0 and 0 (the checkpoint would be an untrained classifier)");
+        }
         Consumer<String> log = log();
         Checkpoint ckpt = loadCheckpoint();
         try (RunFolder folder = run.open("finetune"); Backend backend = backendOption.open(log)) {

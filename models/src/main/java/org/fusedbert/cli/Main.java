@@ -47,7 +47,7 @@ public final class Main implements Runnable {
         });
         cli.setParameterExceptionHandler((ex, args2) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("fusedbert " + c.getCommandName() + ": " + firstLine(ex.getMessage())
+            c.getErr().println((c == cli ? "fusedbert" : "fusedbert " + c.getCommandName()) + ": " + firstLine(ex.getMessage())
                     + " (see ./fusedbert " + (c == cli ? "" : c.getCommandName() + " ") + "--help)");
             c.getErr().flush();
             return 2;

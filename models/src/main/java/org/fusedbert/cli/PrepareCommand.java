@@ -42,6 +42,11 @@ final class PrepareCommand implements Callable<Integer> {
     public Integer call() {
         OptionChecks.atLeast("--vocabulary-size", vocabularySize, 4);  // padding, [UNK], a word, [mask]
         OptionChecks.atLeast("--sequence-length", sequenceLength, 1);
+        if (out != null && java.nio.file.Files.exists(out.resolve("model.safetensors"))) {
+            // Its vocabulary.txt is the model's: writing another would make the checkpoint unusable.
+            throw new IllegalArgumentException("--out " + out + ": expected a folder for prepared data but it holds a "
+                    + "checkpoint (model.safetensors)");
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         long start = System.nanoTime();

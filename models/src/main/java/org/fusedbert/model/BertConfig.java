@@ -195,6 +195,9 @@ public record BertConfig(int vocabSize, int maxLen, int hidden, int heads, int f
                     .matcher(why == null ? "" : why);
             if (missing.find()) {
                 why = "the field \"" + missing.group(1) + "\" is missing";
+            } else if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException
+                    && why != null && why.startsWith("Cannot deserialize value of type")) {
+                why = "expected a JSON object with the configuration's fields";
             } else if (e instanceof com.fasterxml.jackson.core.JsonParseException && e.getLocation() != null) {
                 why = "malformed JSON at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             }

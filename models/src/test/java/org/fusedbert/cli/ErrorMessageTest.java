@@ -36,4 +36,22 @@ class ErrorMessageTest {
         assertTrue(run.failedWithOneLine(), run.toString());
         assertTrue(run.err().contains(file.toString()) && run.err().contains("Not a directory"), run.err());
     }
+
+    @Test
+    void anUnknownCommandIsNamedOnce() {
+        CliRun run = CliRun.of("trian");
+        org.junit.jupiter.api.Assertions.assertEquals(2, run.code());
+        assertTrue(run.err().startsWith("fusedbert: ") && !run.err().contains("fusedbert fusedbert"), run.err());
+    }
+
+    @Test
+    void prepareRefusesToWriteIntoACheckpoint() throws IOException {
+        Path ckpt = Files.createDirectories(tmp.resolve("ckpt"));
+        Files.writeString(ckpt.resolve("model.safetensors"), "x");
+        Files.writeString(ckpt.resolve("vocabulary.txt"), "the model's");
+        CliRun run = CliRun.of("prepare", "--cache-dir", tmp.resolve("cache").toString(), "--out", ckpt.toString());
+        assertTrue(run.failedWithOneLine(), run.toString());
+        assertTrue(run.err().contains("holds a checkpoint (model.safetensors)"), run.err());
+        org.junit.jupiter.api.Assertions.assertEquals("the model's", Files.readString(ckpt.resolve("vocabulary.txt")));
+    }
 }

@@ -45,6 +45,7 @@ class OptionValidationTest {
         "prepare|--vocabulary-size 3|--vocabulary-size: expected >= 4 but was 3",
         "finetune|--frozen-epochs -1|--frozen-epochs: expected >= 0 but was -1",
         "finetune|--loss-every 0|--loss-every: expected >= 1 but was 0",
+        "finetune|--frozen-epochs 0 --unfrozen-epochs 0|expected at least one classifier epoch in all but were 0 and 0",
         "train|--synthetic-reviews -3|--synthetic-reviews: expected >= 1 but was -3",
         "evaluate|--limit -1|--limit: expected >= 0 but was -1",
         "train|--run-dir=|--run-dir: expected a folder name but was empty"})

@@ -60,6 +60,8 @@ class BertConfigTest {
         String unknown = BertConfig.SEED.toJson().replace("{", "{ \"colour\" : 3,");
         assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson(unknown, "x.json"));
         assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson("not json", "x.json"));
+        assertEquals("x.json: not a BERT configuration: expected a JSON object with the configuration's fields",
+                assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson("[]", "x.json")).getMessage());
         String invalid = BertConfig.SEED.toJson().replace("\"heads\" : 8", "\"heads\" : 7");
         e = assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson(invalid, "x.json"));
         assertTrue(e.getMessage().contains("heads expected a divisor of hidden 128 but was 7"), e.getMessage());
