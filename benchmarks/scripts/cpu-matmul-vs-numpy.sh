@@ -8,14 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
-# A JDK >= 25 (the default java may be 17): JAVA_HOME first, then the newest under /usr/lib/jvm.
-JAVA=""
-for j in "${JAVA_HOME:-/nonexistent}/bin/java" $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r) "$(command -v java || true)"; do
-  [ -x "$j" ] || continue
-  v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
-  if [ -n "$v" ] && [ "$v" -ge 25 ]; then JAVA="$j"; break; fi
-done
-[ -n "$JAVA" ] || { echo "cpu-matmul-vs-numpy: no JDK >= 25 found (set JAVA_HOME)" >&2; exit 1; }
+. "$ROOT/benchmarks/scripts/find-java.sh"
+find_java cpu-matmul-vs-numpy
 python3 -c 'import numpy' 2>/dev/null || { echo "cpu-matmul-vs-numpy: python3 with numpy is needed" >&2; exit 1; }
 
 JAR="$ROOT/benchmarks/target/benchmarks.jar"

@@ -9,13 +9,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
-JAVA=""
-for j in "${JAVA_HOME:-/nonexistent}/bin/java" $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r) "$(command -v java || true)"; do
-  [ -x "$j" ] || continue
-  v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
-  if [ -n "$v" ] && [ "$v" -ge 25 ]; then JAVA="$j"; break; fi
-done
-[ -n "$JAVA" ] || { echo "host-costs: no JDK >= 25 found (set JAVA_HOME)" >&2; exit 1; }
+. "$ROOT/benchmarks/scripts/find-java.sh"
+find_java host-costs
 
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 if [ ! -f "$JAR" ] || [ -n "$(find "$ROOT/java-api/src" "$ROOT/models/src" "$ROOT/benchmarks/src" -newer "$JAR" -type f -print -quit)" ]; then

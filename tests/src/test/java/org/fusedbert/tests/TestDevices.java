@@ -90,6 +90,15 @@ public final class TestDevices {
         }));
     }
 
+    /** Sets how a simulator or GPU device computes GEMMs from now on (the TF32 tests set it back). */
+    public static void gemmPrecision(Device device, GemmPrecision precision) {
+        switch (device) {
+            case SimDevice sim -> sim.gemmPrecision(precision);
+            case org.fusedbert.device.cuda.GpuDevice<?, ?> gpu -> gpu.gemmPrecision(precision);
+            default -> throw new IllegalArgumentException("no GEMM precision to set on " + device.name());
+        }
+    }
+
     /**
      * A {@link DeviceBackend} on the candidate, opened once per JVM and shared; skips the calling
      * test (printing the reason) where the device cannot open here.

@@ -10,10 +10,8 @@ import java.util.SplittableRandom;
 import org.fusedbert.api.AdamConfig;
 import org.fusedbert.api.Backend;
 import org.fusedbert.cpu.CpuBackend;
-import org.fusedbert.device.Device;
 import org.fusedbert.device.DeviceBackend;
 import org.fusedbert.device.GemmPrecision;
-import org.fusedbert.device.cuda.GpuDevice;
 import org.fusedbert.device.sim.SimDevice;
 import org.fusedbert.model.BertConfig;
 import org.fusedbert.model.BertModel;
@@ -149,11 +147,11 @@ class TrainingStepConformanceTest {
         float[] fp32 = train(be, steps, Trainer.StepRunner.EAGER);
         float[] otherSeed = train(be, steps, Trainer.StepRunner.EAGER, SEED + 1);
         float[] tf32;
-        setPrecision(be.device(), GemmPrecision.TF32);
+        TestDevices.gemmPrecision(be.device(), GemmPrecision.TF32);
         try {
             tf32 = train(be, steps, Trainer.StepRunner.EAGER);
         } finally {
-            setPrecision(be.device(), GemmPrecision.FP32);
+            TestDevices.gemmPrecision(be.device(), GemmPrecision.FP32);
         }
         assertFalse(Arrays.equals(fp32, tf32), candidate + ": TF32 changed nothing");
         double precision = meanAbsoluteDifference(fp32, tf32), noise = meanAbsoluteDifference(fp32, otherSeed);
@@ -161,14 +159,6 @@ class TrainingStepConformanceTest {
                 noise);
         assertTrue(precision < 0.1 * noise,
                 candidate + ": TF32 against fp32 " + precision + ", seed against seed " + noise);
-    }
-
-    private static void setPrecision(Device device, GemmPrecision precision) {
-        switch (device) {
-            case SimDevice sim -> sim.gemmPrecision(precision);
-            case GpuDevice<?, ?> gpu -> gpu.gemmPrecision(precision);
-            default -> throw new IllegalArgumentException("no GEMM precision to set on " + device.name());
-        }
     }
 
     private static double meanAbsoluteDifference(float[] a, float[] b) {

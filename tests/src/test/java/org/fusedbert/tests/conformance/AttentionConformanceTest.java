@@ -11,9 +11,7 @@ import org.fusedbert.api.Tensor;
 import org.fusedbert.device.Device;
 import org.fusedbert.device.DeviceBackend;
 import org.fusedbert.device.GemmPrecision;
-import org.fusedbert.device.cuda.GpuDevice;
 import org.fusedbert.device.kernels.AttentionKernels;
-import org.fusedbert.device.sim.SimDevice;
 import org.fusedbert.tests.TestDevices;
 import org.fusedbert.tests.TestDevices.Candidate;
 import org.fusedbert.tests.conformance.Twin.Pair;
@@ -109,21 +107,13 @@ class AttentionConformanceTest {
     /** Sets a simulator or GPU device to TF32 GEMMs until closed. */
     private record Tf32(Device device) implements AutoCloseable {
         static Tf32 on(Device device) {
-            set(device, GemmPrecision.TF32);
+            TestDevices.gemmPrecision(device, GemmPrecision.TF32);
             return new Tf32(device);
         }
 
         @Override
         public void close() {
-            set(device, GemmPrecision.FP32);
-        }
-
-        private static void set(Device device, GemmPrecision precision) {
-            switch (device) {
-                case SimDevice sim -> sim.gemmPrecision(precision);
-                case GpuDevice<?, ?> gpu -> gpu.gemmPrecision(precision);
-                default -> throw new IllegalArgumentException("no GEMM precision to set on " + device.name());
-            }
+            TestDevices.gemmPrecision(device, GemmPrecision.FP32);
         }
     }
 
